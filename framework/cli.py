@@ -1,0 +1,403 @@
+"""The ``unlearn`` command line. Torch is imported only inside commands that train or evaluate."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from unlearnkit.errors import UnlearnError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    help="unlearnkit: make a trained classifier forget classes or samples, and measure it against retraining.",
+)
+
+
+def _err(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """One-line messages and exit codes (2 for usage/config errors, 1 for runtime failures)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UnlearnError as exc:
+            _err(str(exc))
+            if os.environ.get("UNLEARNKIT_DEBUG") and exc.__cause__ is not None:
+                import traceback
+
+                traceback.print_exception(exc.__cause__)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _registry(warn: bool = True):
+    from unlearnkit.registry import get_registry
+
+    registry = get_registry()
+    if warn:
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
+        for info in registry.failed():
+            console.print(
+                f"[yellow]warning:[/] plugin {info.distribution} {info.version} ({info.entry_point.split(' =')[0]}) "
+                f"failed to load ({info.error}); see 'unlearn list-plugins'",
+                soft_wrap=True,
+            )
+    return registry
+
+
+def _split_csv(value: str | None) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else []
+
+
+def _config_layers(
+    config: Path | None, sets: list[str] | None, components: dict[str, str | None], fields: dict[str, Any]
+) -> Any:
+    from unlearnkit.config import apply_set, build_config, load_config_file
+
+    layers: list[dict[str, Any]] = []
+    if config is not None:
+        layers.append(load_config_file(config))
+    # Component names from flags go before --set, so that --set options stay attached to them.
+    layers.append({k: {"name": v} for k, v in components.items() if v is not None})
+    overrides: dict[str, Any] = {}
+    for assignment in sets or []:
+        apply_set(overrides, assignment)
+    layers.append(overrides)
+    layers.append({k: v for k, v in fields.items() if v is not None})
+    return build_config(layers)
+
+
+class RichReporter:
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task: Any = None
+
+    def start(self, label: str, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(label, total=total or None)
+
+    def update(self, done: int, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+            self.task = None
+        self.progress.stop()
+
+
+def _forget(forget: str | None) -> list[Any] | None:
+    return _split_csv(forget) or None
+
+
+@app.command()
+@handle_errors
+def run(
+    method: Annotated[str | None, typer.Option("--method", "-m", help="unlearning method, e.g. rwft")] = None,
+    select: Annotated[
+        str | None, typer.Option("--select", "-s", help="parameter selector: all, two-layer, adapters, ...")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", help="forget target: reweight, max-class, uniform, ...")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="dataset (default: digits, embedded)")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="model architecture (default: the dataset's)")] = None,
+    forget: Annotated[
+        str | None, typer.Option("--forget", "-f", help="classes to forget, names or indices: 0 or truck,ship")
+    ] = None,
+    forget_fraction: Annotated[
+        float | None, typer.Option(help="forget a random fraction of the training set instead")
+    ] = None,
+    forget_count: Annotated[int | None, typer.Option(help="forget this many random training samples instead")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of models, split and unlearning")] = None,
+    recipe: Annotated[str | None, typer.Option(help="training recipe of original/retrained models: fast, seed")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override: key=value (bare keys are method options)")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="config file (TOML, YAML or JSON)")] = None,
+    metrics: Annotated[str | None, typer.Option(help="comma-separated metrics, 'default' or 'all'")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="folder for run directories (default: runs)")] = None,
+    save_outputs: Annotated[
+        bool | None, typer.Option("--save-outputs/--no-save-outputs", help="store every model's softmax outputs")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="model cache folder (env UNLEARNKIT_CACHE_DIR)")] = None,
+    data_root: Annotated[str | None, typer.Option(help="folder holding the dataset files")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress, no table")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print the metrics as JSON on stdout")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate the config and print it; train nothing")] = False,
+) -> None:
+    """Unlearn, evaluate against the retrained model, and store the run."""
+    cfg = _config_layers(
+        config,
+        set_,
+        {"method": method, "selector": select, "target": target, "dataset": dataset, "model": model},
+        {
+            "seed": seed,
+            "recipe": recipe,
+            "metrics": _split_csv(metrics) or None,
+            "out": out,
+            "save_outputs": save_outputs,
+            "device": device,
+            "cache_dir": cache_dir,
+            "data_root": data_root,
+            "forget": _forget_layer(forget, forget_fraction, forget_count),
+        },
+    )
+    registry = _registry(warn=not json_out)
+    from unlearnkit.resolve import resolve
+
+    resolved = resolve(cfg, registry)
+    if dry_run:
+        typer.echo(json.dumps(resolved.as_config(), indent=2))
+        return
+    from unlearnkit.runner import run as run_experiment
+
+    reporter = None if (quiet or json_out) else RichReporter()
+    result = run_experiment(cfg, registry=registry, reporter=reporter)
+    if json_out:
+        typer.echo(json.dumps({**result.metrics_dict(), "run_dir": result.run_dir}, indent=2, default=str))
+    elif not quiet:
+        _print_table(result)
+
+
+def _forget_layer(classes: str | None, fraction: float | None, count: int | None) -> dict[str, Any] | None:
+    if classes is None and fraction is None and count is None:
+        return None
+    return {"classes": _split_csv(classes), "fraction": fraction, "count": count}
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
+    return str(value)
+
+
+ARROWS = {"higher": "↑", "lower": "↓", "match": "≈ retrain"}
+
+
+def _print_table(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cfg = result.config
+    title = (
+        f"{cfg['method']['name']}"
+        + (f" · select {cfg['selector']['name']}" if cfg.get("selector") else "")
+        + (f" · target {cfg['target']['name']}" if cfg.get("target") else "")
+        + f" · {cfg['dataset']['name']}/{cfg['model']['name']} · forget {result.scenario['description']}"
+        + f" · seed {cfg['seed']}"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("better", justify="center")
+    for column in ("original", "unlearned", "retrained (gold)"):
+        table.add_column(column, justify="right")
+    for m in result.metrics:
+        if m.note:
+            table.add_row(m.name, ARROWS.get(m.direction, ""), "", f"[yellow]{m.note}[/]", "")
+            continue
+        table.add_row(
+            m.name,
+            ARROWS.get(m.direction, ""),
+            _fmt(m.values.get("original")),
+            f"[bold]{_fmt(m.values.get('unlearned'))}[/]",
+            _fmt(m.values.get("retrained")),
+        )
+    t = result.timings
+    console = Console()
+    console.print(table)
+    console.print(
+        f"unlearning {t['unlearn_seconds']:.2f} s · retraining {t['retrain_seconds']:.2f} s · "
+        f"ratio {t['unlearn_to_retrain']:.3f} · cache: original "
+        f"{'hit' if result.models['original'].get('cache_hit') else 'trained'}, retrained "
+        f"{'hit' if result.models['retrained'].get('cache_hit') else 'trained'}"
+    )
+    if result.run_dir:
+        console.print(f"run stored in {result.run_dir}")
+
+
+@app.command()
+@handle_errors
+def train(
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="dataset")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="model architecture")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed")] = None,
+    exclude: Annotated[str | None, typer.Option(help="classes to leave out (a retrained model)")] = None,
+    recipe: Annotated[str | None, typer.Option(help="training recipe: fast, seed")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: key=value, e.g. recipe.epochs=5")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="config file")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="model cache folder")] = None,
+    data_root: Annotated[str | None, typer.Option(help="folder holding the dataset files")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Train (or find in the cache) an original model, or a retrained one with --exclude."""
+    classes = _split_csv(exclude)
+    cfg = _config_layers(
+        config,
+        set_,
+        {"dataset": dataset, "model": model},
+        {
+            "seed": seed,
+            "recipe": recipe,
+            "device": device,
+            "cache_dir": cache_dir,
+            "data_root": data_root,
+            "forget": {"classes": classes} if classes else None,
+        },
+    )
+    registry = _registry()
+    from unlearnkit.resolve import resolve
+    from unlearnkit.runner import Workbench
+
+    resolved = resolve(cfg, registry)
+    bench = Workbench(resolved, registry, None if quiet else RichReporter())
+    _, provenance = bench.retrained() if classes else bench.original()
+    status = "cache hit" if provenance.get("cache_hit") else f"trained in {provenance['train_seconds']:.1f} s"
+    typer.echo(
+        f"{'retrained' if classes else 'original'} model {provenance['key']}: {status} "
+        f"({bench.cache.models / (provenance['key'] + '.safetensors')})"
+    )
+
+
+@app.command("list-plugins")
+@handle_errors
+def list_plugins(
+    kind: Annotated[
+        str | None, typer.Option(help="only this kind: method, metric, dataset, model, selector, target")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    traceback: Annotated[bool, typer.Option("--traceback", help="show the tracebacks of failed plugins")] = False,
+) -> None:
+    """Every installed plugin and every component it provides."""
+    from unlearnkit.errors import UsageError
+    from unlearnkit.records import KINDS
+
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}")
+    registry = _registry(warn=False)
+    components = [
+        {
+            "kind": e.spec.kind,
+            "name": e.spec.name,
+            "provider": e.provider,
+            "version": e.version,
+            "summary": e.spec.summary,
+            "options": list(e.spec.options.model_fields),
+        }
+        for e in registry.entries(kind)
+    ]
+    plugins = [
+        {
+            "plugin": p.name,
+            "distribution": p.distribution,
+            "version": p.version,
+            "entry_point": p.entry_point,
+            "status": p.status,
+            "error": p.error,
+            "components": [f"{k}:{n}" for k, n in p.components],
+        }
+        for p in sorted(registry.plugins, key=lambda p: p.name)
+    ]
+    if json_out:
+        typer.echo(json.dumps({"plugins": plugins, "components": components}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    ptable = Table(title="Plugins", title_justify="left")
+    for col in ("plugin", "version", "provides", "status"):
+        ptable.add_column(col)
+    for p in plugins:
+        status = "[green]ok[/]" if p["status"] == "ok" else f"[red]{p['status']}[/] {p['error'] or ''}"
+        ptable.add_row(p["plugin"], p["version"], ", ".join(p["components"]) or "-", status)
+    console.print(ptable)
+    ctable = Table(title="Components", title_justify="left")
+    for col in ("kind", "name", "provider", "summary"):
+        ctable.add_column(col)
+    for c in components:
+        ctable.add_row(c["kind"], c["name"], c["provider"], c["summary"])
+    console.print(ctable)
+    if traceback:
+        for p in registry.failed():
+            console.print(f"[red]{p.name}[/]\n{p.traceback}")
+
+
+@app.command()
+@handle_errors
+def describe(
+    kind: Annotated[str, typer.Argument(help="method, metric, dataset, model, selector or target")],
+    name: Annotated[str, typer.Argument(help="component name")],
+    json_out: Annotated[bool, typer.Option("--json", help="the options' JSON schema")] = False,
+) -> None:
+    """Show a component's summary and options (types, defaults, help)."""
+    from unlearnkit.errors import UsageError
+    from unlearnkit.records import KINDS
+
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}")
+    entry = _registry().get(kind, name)
+    spec = entry.spec
+    if json_out:
+        typer.echo(json.dumps(spec.options.model_json_schema(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{kind} {spec.name}[/] ({entry.provider} {entry.version}): {spec.summary}")
+    doc = sys.modules.get(spec.factory.__module__) if callable(spec.factory) else None
+    if doc is not None and doc.__doc__:
+        console.print(doc.__doc__.strip(), highlight=False)
+    fields = spec.options.model_fields
+    if not fields:
+        console.print("no options")
+        return
+    table = Table(title="options (set with --set key=value)", title_justify="left")
+    for col in ("option", "type", "default", "description"):
+        table.add_column(col)
+    for field_name, info in fields.items():
+        annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
+        table.add_row(field_name, annotation, repr(info.default), info.description or "")
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

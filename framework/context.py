@@ -1,0 +1,154 @@
+"""The unlearning context a method receives, and the engine's training loop for gradient methods."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from unlearnkit.data import ImageDataset, Preprocess, Scenario, Split, batches
+from unlearnkit.methods import Batch, GradientMethod, GradientOptions
+from unlearnkit.records import ModelSpec, Options
+from unlearnkit.selection import MaskEnforcer, Selection, set_train_mode
+
+
+@dataclass
+class UnlearnContext:
+    """Everything a method may use. ``model`` is the method's own copy of the original model."""
+
+    model: nn.Module
+    original: nn.Module  # frozen, eval mode, never trained
+    data: ImageDataset
+    scenario: Scenario
+    pre: Preprocess
+    device: torch.device
+    seed: int
+    model_spec: ModelSpec
+    model_options: Options
+    build_model: Callable[[], nn.Module]  # a freshly initialised model of the same architecture
+    target: Callable[..., torch.Tensor] | None = None  # (original_logits, removed, generator) -> probs
+    selection: Selection | None = None
+    emit: Callable[[str, int, dict[str, float]], None] = lambda phase, epoch, logs: None
+    progress: Callable[[int, int], None] = lambda done, total: None
+    generator: torch.Generator = field(default_factory=torch.Generator)
+    extra_seconds: float = 0.0  # methods that reuse cached work report its cost here
+    cache: Any = None
+    train_recipe: Any = None
+    train_model: Callable[..., Any] | None = None  # (excluded indices) -> (model, provenance)
+
+    @property
+    def num_classes(self) -> int:
+        return self.data.num_classes
+
+    def split(self, name: str) -> Split:
+        return self.scenario.splits[name]
+
+    def inputs(self, x_uint8: torch.Tensor, augment: bool = False) -> torch.Tensor:
+        return self.pre(x_uint8, augment=augment, generator=self.generator)
+
+    def removed(self, labels: torch.Tensor) -> torch.Tensor:
+        """Bool mask (batch, classes) of the classes forget targets must give zero mass."""
+        mask = torch.zeros(len(labels), self.num_classes, dtype=torch.bool, device=labels.device)
+        if self.scenario.kind == "class":
+            mask[:, self.scenario.forget_classes] = True
+        else:
+            mask[torch.arange(len(labels), device=labels.device), labels] = True
+        return mask
+
+    @torch.no_grad()
+    def original_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.original(x)
+
+    def forget_targets(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Targets for forget samples from the chosen target plugin and the frozen original model."""
+        if self.target is None:
+            raise RuntimeError("this method was configured without a forget target")
+        with torch.no_grad():
+            return self.target(self.original_logits(x), self.removed(y), self.generator)
+
+    def fit(
+        self,
+        method: GradientMethod,
+        options: GradientOptions,
+        drive: str = "forget",
+        paired: tuple[str, ...] = (),
+        retain_fraction: float = 1.0,
+    ) -> None:
+        """The engine's training loop for gradient methods.
+
+        ``drive`` is the split one epoch passes over: ``"forget"``, ``"retain"`` or ``"union"``
+        (both, shuffled together). ``paired`` splits are cycled alongside, one batch per step.
+        ``retain_fraction`` < 1 uses a seeded random subset of the retain split.
+        """
+        model, selection = self.model, self.selection
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = method.make_optimizer(params, options)
+        masks = MaskEnforcer(selection)
+        sources = {"forget": self.split("train_forget"), "retain": self.split("train_retain")}
+        if retain_fraction < 1.0:
+            r = sources["retain"]
+            keep = torch.randperm(len(r), generator=self.generator)[: max(1, int(retain_fraction * len(r)))]
+            sources["retain"] = Split(r.name, r.x[keep], r.y[keep], r.index[keep])
+        dev = {k: (s.x.to(self.device), s.y.to(self.device), s.index) for k, s in sources.items()}
+        n_drive = len(sources["forget"]) + len(sources["retain"]) if drive == "union" else len(sources[drive])
+        steps = -(-n_drive // options.batch_size)
+        total, done = steps * options.epochs, 0
+        cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
+        for epoch in range(options.epochs):
+            method.on_epoch_start(self, epoch)
+            set_train_mode(model, selection, options.bn)
+            loss_sum, count = torch.zeros((), device=self.device), 0
+            for idx in batches(n_drive, options.batch_size, shuffle=True, generator=self.generator):
+                parts: dict[str, torch.Tensor] = {}
+                if drive == "union":
+                    n_f = len(sources["forget"])
+                    parts["forget"], parts["retain"] = idx[idx < n_f], idx[idx >= n_f] - n_f
+                else:
+                    parts[drive] = idx
+                for name, cycler in cyclers.items():
+                    parts[name] = cycler.next()
+                batch = Batch()
+                for name, part in parts.items():
+                    x, y, index = dev[name]
+                    part_dev = part.to(self.device)
+                    setattr(batch, name, (self.inputs(x[part_dev], augment=options.augment), y[part_dev]))
+                    setattr(batch, f"{name}_index", index[part])
+                loss = method.loss(self, batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                masks.before_step()
+                opt.step()
+                masks.after_step()
+                loss_sum += loss.detach()
+                count += 1
+                done += 1
+                self.progress(done, total)
+            logs = {"loss": (loss_sum / max(count, 1)).item(), **method.epoch_logs(self, epoch)}
+            self.emit("unlearn", epoch, logs)
+        model.eval()
+
+
+class _Cycler:
+    """Endless shuffled index batches over a split, for data paired with the driving split."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator):
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.it = iter(())
+
+    def next(self) -> torch.Tensor:
+        batch = next(self.it, None)
+        if batch is None:
+            self.it = batches(self.n, self.batch_size, shuffle=True, generator=self.generator)
+            batch = next(self.it)
+        return batch
+
+
+def frozen_copy(model: nn.Module) -> nn.Module:
+    """A deep copy in eval mode with gradients off: a teacher that can never change."""
+    teacher = copy.deepcopy(model).eval()
+    teacher.requires_grad_(False)
+    return teacher

@@ -1,0 +1,215 @@
+"""In-memory image datasets, forgetting splits and batched on-device augmentation.
+
+Images stay uint8 (N, C, H, W) tensors; conversion to float, normalisation and augmentation
+happen per batch on the training device, so there are no DataLoader workers and no per-sample
+Python work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+
+Augment = Literal["none", "crop", "crop-flip"]
+
+
+@dataclass
+class ImageDataset:
+    """What a dataset plugin returns. ``mean``/``std`` are per channel on the 0-1 scale."""
+
+    train_x: torch.Tensor  # uint8 (N, C, H, W)
+    train_y: torch.Tensor  # int64 (N,)
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    classes: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    augment: Augment = "crop-flip"
+    pad: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("train_x", "test_x"):
+            x = getattr(self, name)
+            if x.dtype != torch.uint8 or x.dim() != 4:
+                raise ValueError(f"{name} must be a uint8 tensor of shape (N, C, H, W), got {x.dtype} {tuple(x.shape)}")
+        self.train_y = self.train_y.long()
+        self.test_y = self.test_y.long()
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+
+    def fingerprint(self) -> str:
+        """A content hash of images and labels; keys the model cache."""
+        h = hashlib.sha256()
+        for t in (self.train_x, self.train_y, self.test_x, self.test_y):
+            h.update(str(tuple(t.shape)).encode())
+            h.update(t.contiguous().numpy().tobytes())
+        h.update(",".join(self.classes).encode())
+        return h.hexdigest()[:16]
+
+
+def fingerprint_indices(indices: torch.Tensor) -> str:
+    return hashlib.sha256(indices.sort().values.to(torch.int64).numpy().tobytes()).hexdigest()[:16]
+
+
+@dataclass
+class Split:
+    """A named subset: uint8 images and labels, plus their indices into the source split."""
+
+    name: str
+    x: torch.Tensor
+    y: torch.Tensor
+    index: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class Scenario:
+    """The forgetting scenario resolved against a dataset."""
+
+    kind: Literal["class", "random"]
+    forget_classes: list[int]
+    train_forget: torch.Tensor  # indices into the training set
+    description: str
+    splits: dict[str, Split] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_indices(self.train_forget)
+
+
+def resolve_classes(values: list[int | str], classes: list[str]) -> list[int]:
+    from unlearnkit.errors import UsageError
+
+    out = []
+    for value in values:
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+            index = int(value)
+            if not 0 <= index < len(classes):
+                raise UsageError(
+                    f"forget class {index} is out of range; this dataset has classes 0..{len(classes) - 1}"
+                )
+            out.append(index)
+        elif value in classes:
+            out.append(classes.index(value))
+        else:
+            shown = ", ".join(classes[:20]) + (" ..." if len(classes) > 20 else "")
+            raise UsageError(
+                f"unknown forget class {value!r}; accepted: indices 0..{len(classes) - 1} or names ({shown})"
+            )
+    return sorted(set(out))
+
+
+def make_scenario(
+    data: ImageDataset, forget_classes: list[int | str], fraction: float | None, count: int | None, seed: int
+) -> Scenario:
+    """Build train/test forget and retain splits.
+
+    Class scenario: every training and test sample of the forget classes. Random scenario: a
+    seeded uniform subset of the training set; test-forget is then empty.
+    """
+    n = len(data.train_y)
+    if forget_classes:
+        classes = resolve_classes(forget_classes, data.classes)
+        is_forget = torch.isin(data.train_y, torch.tensor(classes))
+        test_forget = torch.isin(data.test_y, torch.tensor(classes))
+        names = ", ".join(data.classes[c] for c in classes)
+        kind, desc = "class", f"classes {names}"
+    else:
+        classes = []
+        k = count if count is not None else max(1, round(float(fraction) * n))
+        if k >= n:
+            from unlearnkit.errors import UsageError
+
+            raise UsageError(f"cannot forget {k} of {n} training samples")
+        gen = torch.Generator().manual_seed(10_000 + seed)
+        chosen = torch.randperm(n, generator=gen)[:k]
+        is_forget = torch.zeros(n, dtype=torch.bool)
+        is_forget[chosen] = True
+        test_forget = torch.zeros(len(data.test_y), dtype=torch.bool)
+        kind, desc = "random", f"random {k} of {n} training samples"
+    scenario = Scenario(kind, classes, is_forget.nonzero().flatten(), desc)
+
+    def add(name: str, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> None:
+        index = mask.nonzero().flatten()
+        scenario.splits[name] = Split(name, x[index], y[index], index)
+
+    add("train_forget", data.train_x, data.train_y, is_forget)
+    add("train_retain", data.train_x, data.train_y, ~is_forget)
+    add("test_forget", data.test_x, data.test_y, test_forget)
+    add("test_retain", data.test_x, data.test_y, ~test_forget)
+    add("test", data.test_x, data.test_y, torch.ones(len(data.test_y), dtype=torch.bool))
+    return scenario
+
+
+class Preprocess:
+    """Turns uint8 batches into normalised float batches on a device, with optional augmentation."""
+
+    def __init__(self, data: ImageDataset, device: torch.device):
+        channels = data.train_x.shape[1]
+        self.mean = torch.tensor(data.mean, device=device).view(1, channels, 1, 1)
+        self.std = torch.tensor(data.std, device=device).view(1, channels, 1, 1)
+        self.augment = data.augment
+        self.pad = data.pad
+        self.device = device
+
+    def __call__(
+        self, x: torch.Tensor, augment: bool = False, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        x = x.to(self.device, non_blocking=True)
+        if augment and self.augment != "none":
+            x = random_crop(x, self.pad, generator)
+            if self.augment == "crop-flip":
+                x = random_flip(x, generator)
+        return self.normalize(x.float().div_(255))
+
+    def normalize(self, x01: torch.Tensor) -> torch.Tensor:
+        return (x01 - self.mean) / self.std
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+
+def _rand(shape: tuple[int, ...], high: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+    if generator is not None and generator.device != device:
+        return torch.randint(high, shape, generator=generator).to(device)
+    return torch.randint(high, shape, generator=generator, device=device)
+
+
+def random_crop(x: torch.Tensor, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Per-sample random crop after zero padding, as one gather over the batch."""
+    if pad <= 0:
+        return x
+    b, c, h, w = x.shape
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    offsets = _rand((2, b), 2 * pad + 1, x.device, generator)
+    rows = (offsets[0].view(b, 1) + torch.arange(h, device=x.device)).view(b, 1, h, 1).expand(b, c, h, w + 2 * pad)
+    padded = padded.gather(2, rows)
+    cols = (offsets[1].view(b, 1) + torch.arange(w, device=x.device)).view(b, 1, 1, w).expand(b, c, h, w)
+    return padded.gather(3, cols)
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    flip = _rand((x.shape[0],), 2, x.device, generator).bool().view(-1, 1, 1, 1)
+    return torch.where(flip, x.flip(3), x)
+
+
+def batches(
+    n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None, drop_last: bool = False
+) -> Iterator[torch.Tensor]:
+    """Index batches over ``range(n)``."""
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    stop = n - n % batch_size if drop_last and n >= batch_size else n
+    for start in range(0, stop, batch_size):
+        yield order[start : start + batch_size]

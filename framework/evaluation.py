@@ -1,0 +1,153 @@
+"""The evaluation context: every model's outputs on every split, computed once, shared by all metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from unlearnkit.data import ImageDataset, Preprocess, Scenario
+
+SUBJECTS = ("original", "unlearned", "retrained")
+SPLITS = ("train_forget", "train_retain", "test_forget", "test_retain", "test")
+
+
+@dataclass
+class MetricResult:
+    """One row of the results table."""
+
+    name: str
+    metric: str  # the metric plugin that produced it
+    values: dict[str, float | None]  # subject -> value
+    direction: str  # higher | lower | match
+    definition: str = ""
+    note: str | None = None
+
+    @property
+    def reference(self) -> float | None:
+        return self.values.get("retrained")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "values": self.values,
+            "direction": self.direction,
+            "reference": self.reference,
+            "definition": self.definition,
+            "note": self.note,
+        }
+
+
+@dataclass
+class EvalContext:
+    models: dict[str, nn.Module]
+    data: ImageDataset
+    scenario: Scenario
+    pre: Preprocess
+    device: torch.device
+    seed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    batch_size: int = 1024
+    shared: dict[str, Any] = field(default_factory=dict)  # metrics may memoise shared work here
+    _logits: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
+    _probs: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return self.data.num_classes
+
+    @property
+    def forget_classes(self) -> list[int]:
+        return self.scenario.forget_classes
+
+    def has(self, subject: str) -> bool:
+        return subject in self.models
+
+    def model(self, subject: str) -> nn.Module:
+        return self.models[subject]
+
+    def labels(self, split: str) -> torch.Tensor:
+        return self.scenario.splits[split].y
+
+    def inputs(self, split: str) -> torch.Tensor:
+        """uint8 images of a split (normalise with ``pre``)."""
+        return self.scenario.splits[split].x
+
+    @torch.no_grad()
+    def forward(self, model: nn.Module, x_uint8: torch.Tensor) -> torch.Tensor:
+        """Logits of ``model`` in eval mode on uint8 images, on the CPU as float32."""
+        was_training = model.training
+        model.eval()
+        out = []
+        for start in range(0, len(x_uint8), self.batch_size):
+            out.append(model(self.pre(x_uint8[start : start + self.batch_size])).float().cpu())
+        model.train(was_training)
+        if not out:
+            return torch.zeros(0, self.num_classes)
+        return torch.cat(out)
+
+    def logits(self, subject: str, split: str) -> torch.Tensor:
+        key = (subject, split)
+        if key not in self._logits:
+            cached = self._from_test(subject, split)
+            self._logits[key] = cached if cached is not None else self.forward(self.models[subject], self.inputs(split))
+        return self._logits[key]
+
+    def _from_test(self, subject: str, split: str) -> torch.Tensor | None:
+        # test_forget and test_retain are slices of test: slice instead of a second forward pass.
+        if split in ("test_forget", "test_retain"):
+            full = self.logits(subject, "test")
+            return full[self.scenario.splits[split].index]
+        return None
+
+    def probs(self, subject: str, split: str) -> torch.Tensor:
+        key = (subject, split)
+        if key not in self._probs:
+            self._probs[key] = self.logits(subject, split).softmax(dim=1)
+        return self._probs[key]
+
+    def forward_count(self) -> int:
+        return sum(1 for (_, split) in self._logits if split not in ("test_forget", "test_retain"))
+
+
+def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]) -> list[MetricResult]:
+    """Run every chosen metric on every subject model; a metric that needs a missing model says so."""
+    results: list[MetricResult] = []
+    for entry in entries:
+        spec = entry.spec
+        missing = [need for need in spec.needs if not ev.has(need)]
+        if missing:
+            results.append(
+                MetricResult(
+                    spec.name,
+                    spec.name,
+                    {},
+                    spec.direction,
+                    spec.definition,
+                    note=f"needs the {', '.join(missing)} model",
+                )
+            )
+            continue
+        fn = spec.load()
+        rows: dict[str, dict[str, float | None]] = {}
+        for subject in SUBJECTS:
+            if not ev.has(subject):
+                continue
+            values = fn(ev, subject, options[spec.name])
+            if values is None:
+                continue
+            for row, value in values.items():
+                rows.setdefault(row, {})[subject] = value
+        for row, values in rows.items():
+            results.append(
+                MetricResult(
+                    row,
+                    spec.name,
+                    {s: values.get(s) for s in SUBJECTS if ev.has(s)},
+                    spec.row_directions.get(row, spec.direction),
+                    spec.definition,
+                )
+            )
+    return results

@@ -1,0 +1,159 @@
+"""Records that plugins hand to ``register``: one per component.
+
+Every record has a ``name`` (kebab-case), a one-line ``summary``, an ``options`` model (a
+subclass of :class:`Options`, validated before any work starts) and a ``factory``. The factory
+is the object the engine calls when the component is chosen; it may also be given as a lazy
+``"module:attr"`` string so that heavy code is imported only when needed. What the factory must
+be differs per kind and is documented on each record. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+
+Direction = Literal["higher", "lower", "match"]
+
+
+class Options(BaseModel):
+    """Base class of every component's options. Unknown keys are an error, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(Options):
+    """For components without options."""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    name: str
+    summary: str
+    factory: Any
+    options: type[Options] = NoOptions
+    kind: ClassVar[str] = "component"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not NAME_PATTERN.match(self.name):
+            raise ValueError(f"{self.kind} name {self.name!r} must match {NAME_PATTERN.pattern}")
+        if not (isinstance(self.options, type) and issubclass(self.options, Options)):
+            raise TypeError(f"{self.kind} {self.name!r}: options must subclass unlearnkit.Options")
+        if isinstance(self.factory, str) and ":" not in self.factory:
+            raise ValueError(f"{self.kind} {self.name!r}: factory string must be 'module:attr'")
+
+    def load(self) -> Any:
+        """The factory object, importing it first when it was given as ``"module:attr"``."""
+        if isinstance(self.factory, str):
+            import importlib
+
+            module, _, attr = self.factory.partition(":")
+            obj: Any = importlib.import_module(module)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+            return obj
+        return self.factory
+
+
+@dataclass(frozen=True)
+class MethodSpec(ComponentSpec):
+    """An unlearning method.
+
+    ``factory(options)`` returns an object with ``unlearn(ctx) -> torch.nn.Module`` (see
+    :class:`unlearnkit.methods.Method`). ``uses_target`` / ``uses_selector`` say whether
+    ``--target`` / ``--select`` mean anything to it; ``default_target`` and ``default_selector``
+    apply when the user gives none.
+    """
+
+    uses_target: bool = False
+    uses_selector: bool = True
+    default_target: str | None = None
+    default_selector: str = "all"
+    kind: ClassVar[str] = "method"
+
+
+@dataclass(frozen=True)
+class MetricSpec(ComponentSpec):
+    """An evaluation metric.
+
+    ``factory(ev, subject, options)`` returns ``{row_name: value}`` for one subject model
+    (``"original"``, ``"unlearned"`` or ``"retrained"``), or ``None`` when the metric has no
+    value for that subject. ``ev`` is an :class:`unlearnkit.evaluation.EvalContext`.
+    ``direction`` (or ``row_directions`` per row) says which way is better: ``"higher"``,
+    ``"lower"`` or ``"match"`` the retrained model. ``needs`` lists models that must exist
+    (e.g. ``("retrained",)``).
+    """
+
+    direction: Direction = "match"
+    row_directions: dict[str, Direction] = field(default_factory=dict)
+    definition: str = ""
+    needs: tuple[str, ...] = ()
+    default: bool = False
+    kind: ClassVar[str] = "metric"
+
+
+@dataclass(frozen=True)
+class DatasetSpec(ComponentSpec):
+    """A dataset.
+
+    ``factory(options, data_root)`` returns an :class:`unlearnkit.data.ImageDataset` of uint8
+    tensors. ``default_model`` and ``default_recipe`` (a recipe name or a dict of recipe fields)
+    are used when the run config gives none.
+    """
+
+    default_model: str = "small-cnn"
+    default_recipe: Any = "fast"
+    kind: ClassVar[str] = "dataset"
+
+
+@dataclass(frozen=True)
+class ModelSpec(ComponentSpec):
+    """A model architecture.
+
+    ``factory(options, num_classes, input_shape)`` returns a fresh ``torch.nn.Module``.
+    ``groups`` names its layer groups in forward order, each the dotted name of a submodule
+    (for a ResNet: conv1, layer1..layer4, fc); ``middle`` is the intermediate group the
+    ``two-layer`` selector trains by default and where ``adapters`` inserts its mid adapter;
+    ``head`` is the classifier.
+    """
+
+    groups: tuple[str, ...] = ()
+    middle: str = ""
+    head: str = ""
+    kind: ClassVar[str] = "model"
+
+
+@dataclass(frozen=True)
+class SelectorSpec(ComponentSpec):
+    """A parameter selector.
+
+    ``factory(model, model_spec, options, ctx)`` returns a
+    :class:`unlearnkit.selection.Selection`: the (possibly wrapped) model and which parameters,
+    or which entries of them, train.
+    """
+
+    kind: ClassVar[str] = "selector"
+
+
+@dataclass(frozen=True)
+class TargetSpec(ComponentSpec):
+    """A forget-target construction.
+
+    ``factory(original_logits, removed, generator, options)`` returns target probabilities of
+    shape (batch, classes). ``original_logits`` come from the frozen original model on the very
+    inputs the student sees; ``removed`` is a bool mask of the same shape marking the classes
+    that must get zero mass (the forget classes, or a sample's own label in random-subset
+    forgetting).
+    """
+
+    kind: ClassVar[str] = "target"
+
+
+SPEC_TYPES: dict[str, type[ComponentSpec]] = {
+    cls.kind: cls for cls in (MethodSpec, MetricSpec, DatasetSpec, ModelSpec, SelectorSpec, TargetSpec)
+}
+KINDS = tuple(SPEC_TYPES)

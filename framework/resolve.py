@@ -1,0 +1,99 @@
+"""Resolve a RunConfig against the registry: every name found, every option validated.
+
+Torch-free, so a bad config fails in milliseconds, before any data is loaded or model trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from unlearnkit.config import ComponentRef, RecipeConfig, RunConfig, resolve_recipe
+from unlearnkit.errors import UsageError
+from unlearnkit.records import Options
+from unlearnkit.registry import Entry, Registry
+
+
+@dataclass
+class Component:
+    entry: Entry
+    options: Options
+
+    @property
+    def spec(self) -> Any:
+        return self.entry.spec
+
+    @property
+    def name(self) -> str:
+        return self.entry.spec.name
+
+    def as_config(self) -> dict[str, Any]:
+        return {"name": self.name, "options": self.options.model_dump(mode="json")}
+
+
+@dataclass
+class Resolved:
+    config: RunConfig
+    dataset: Component
+    model: Component
+    method: Component
+    target: Component | None
+    selector: Component | None
+    metrics: list[Component]
+    recipe: RecipeConfig
+
+    def as_config(self) -> dict[str, Any]:
+        """The fully resolved config: feeding it back to ``unlearn run --config`` repeats the run."""
+        data = self.config.model_dump(mode="json")
+        for key in ("dataset", "model", "method", "target", "selector"):
+            component = getattr(self, key)
+            data[key] = component.as_config() if component else None
+        data["recipe"] = self.recipe.model_dump(mode="json")
+        data["metrics"] = [m.name for m in self.metrics]
+        data["metric_options"] = {m.name: m.options.model_dump(mode="json") for m in self.metrics}
+        return data
+
+
+def _component(registry: Registry, kind: str, name: str, options: dict[str, Any] | None) -> Component:
+    entry = registry.get(kind, name)
+    return Component(entry, registry.options(kind, name, options))
+
+
+def resolve(config: RunConfig, registry: Registry) -> Resolved:
+    dataset = _component(registry, "dataset", config.dataset.name, config.dataset.options)
+    model_ref = config.model or ComponentRef(name=dataset.spec.default_model)
+    model = _component(registry, "model", model_ref.name, model_ref.options)
+    method = _component(registry, "method", config.method.name, config.method.options)
+    spec = method.spec
+    target = None
+    if config.target is not None and not spec.uses_target:
+        raise UsageError(f"method {spec.name!r} does not use a forget target; drop --target")
+    if spec.uses_target:
+        ref = config.target or ComponentRef(name=spec.default_target or "reweight")
+        target = _component(registry, "target", ref.name, ref.options)
+    selector = None
+    if config.selector is not None and not spec.uses_selector:
+        raise UsageError(f"method {spec.name!r} does not train selected parameters; drop --select")
+    if spec.uses_selector:
+        ref = config.selector or ComponentRef(name=spec.default_selector)
+        selector = _component(registry, "selector", ref.name, ref.options)
+    metrics = [
+        _component(registry, "metric", name, config.metric_options.get(name))
+        for name in expand_metrics(config.metrics, registry)
+    ]
+    recipe = resolve_recipe(config.recipe if config.recipe is not None else dataset.spec.default_recipe)
+    return Resolved(config, dataset, model, method, target, selector, metrics, recipe)
+
+
+def expand_metrics(names: list[str], registry: Registry) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        if name == "all":
+            chosen = registry.names("metric")
+        elif name == "default":
+            chosen = [e.spec.name for e in registry.entries("metric") if e.spec.default]
+        else:
+            registry.get("metric", name)
+            chosen = [name]
+        out.extend(n for n in chosen if n not in out)
+    return out

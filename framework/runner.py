@@ -1,0 +1,365 @@
+"""``run(config)``: the one path every run takes, from the CLI, a sweep or a user's script."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from unlearnkit.cache import ModelCache
+from unlearnkit.config import RunConfig
+from unlearnkit.context import UnlearnContext, frozen_copy
+from unlearnkit.data import ImageDataset, Preprocess, Scenario, make_scenario
+from unlearnkit.errors import ComponentRuntimeError, UsageError
+from unlearnkit.evaluation import SPLITS, SUBJECTS, EvalContext, MetricResult, compute_metrics
+from unlearnkit.loader import call_observers
+from unlearnkit.modelio import save_weights, write_json
+from unlearnkit.registry import Registry, get_registry
+from unlearnkit.resolve import Resolved, resolve
+from unlearnkit.training import train_classifier
+
+
+class Reporter:
+    """Progress sink; the CLI passes a rich implementation, scripts get this silent one."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def update(self, done: int, total: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class RunResult:
+    config: dict[str, Any]
+    metrics: list[MetricResult]
+    timings: dict[str, float]
+    scenario: dict[str, Any]
+    models: dict[str, dict[str, Any]]
+    plugins: list[dict[str, Any]]
+    run_dir: str | None = None
+    confusion: dict[str, list[list[int]]] = field(default_factory=dict)
+
+    def metrics_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": {m.name: m.as_dict() for m in self.metrics},
+            "timings": self.timings,
+            "scenario": self.scenario,
+        }
+
+    def value(self, name: str, subject: str = "unlearned") -> float | None:
+        for m in self.metrics:
+            if m.name == name:
+                return m.values.get(subject)
+        raise KeyError(name)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r}; accepted: auto, cpu, cuda, cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"device {name!r} requested but no CUDA GPU is available; use --device cpu or auto")
+    if device.type not in ("cpu", "cuda"):
+        raise UsageError(f"unsupported device {name!r}; accepted: auto, cpu, cuda, cuda:N")
+    return device
+
+
+class Workbench:
+    """Data, scenario and model cache of one resolved config; shared by run, train and shadow models."""
+
+    def __init__(self, resolved: Resolved, registry: Registry, reporter: Reporter | None = None):
+        self.resolved = resolved
+        self.registry = registry
+        self.reporter = reporter or Reporter()
+        config = resolved.config
+        self.device = resolve_device(config.device)
+        self.cache = ModelCache(config.cache_dir)
+        data_root = Path(config.data_root).expanduser() if config.data_root else None
+        try:
+            self.data: ImageDataset = resolved.dataset.spec.load()(resolved.dataset.options, data_root)
+        except (UsageError, FileNotFoundError):
+            raise
+        self.scenario: Scenario = make_scenario(
+            self.data, config.forget.classes, config.forget.fraction, config.forget.count, config.seed
+        )
+        self.pre = Preprocess(self.data, self.device)
+        self._fingerprint: str | None = None
+
+    @property
+    def data_fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = self.data.fingerprint()
+        return self._fingerprint
+
+    def build_model(self, seed: int | None = None) -> torch.nn.Module:
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = self.resolved.model
+        return model.spec.load()(model.options, self.data.num_classes, self.data.input_shape)
+
+    def emit(self, phase: str, epoch: int, logs: dict[str, float]) -> None:
+        call_observers(self.registry.pm, "on_epoch_end", phase=phase, epoch=epoch, logs=logs)
+
+    def reference_model(
+        self, excluded: torch.Tensor | None, seed: int, label: str
+    ) -> tuple[torch.nn.Module, dict[str, Any]]:
+        """The model trained with the recipe on the training set minus ``excluded`` indices, from the cache."""
+        from unlearnkit.data import fingerprint_indices
+
+        r = self.resolved
+        excluded = excluded if excluded is not None else torch.zeros(0, dtype=torch.long)
+        parts = {
+            "dataset": r.dataset.as_config(),
+            "data": self.data_fingerprint,
+            "model": r.model.as_config(),
+            "recipe": r.recipe.model_dump(mode="json"),
+            "seed": seed,
+            "excluded": fingerprint_indices(excluded) if len(excluded) else "none",
+            "excluded_count": len(excluded),
+        }
+        keep = torch.ones(len(self.data.train_y), dtype=torch.bool)
+        keep[excluded] = False
+
+        def train(model: torch.nn.Module) -> float:
+            steps = -(-int(keep.sum()) // r.recipe.batch_size) * r.recipe.epochs
+            self.reporter.start(f"training {label} model", steps)
+            counter = iter(range(1, steps + 1))
+            try:
+                return train_classifier(
+                    model,
+                    self.data.train_x[keep],
+                    self.data.train_y[keep],
+                    self.pre,
+                    r.recipe,
+                    seed,
+                    on_epoch=functools.partial(self.emit, "train"),
+                    on_step=lambda: self.reporter.update(next(counter), steps),
+                )
+            finally:
+                self.reporter.stop()
+
+        return self.cache.get_or_train(parts, functools.partial(self.build_model, seed), train, self.device)
+
+    def original(self, seed: int | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+        seed = self.resolved.config.seed if seed is None else seed
+        return self.reference_model(None, seed, "original")
+
+    def retrained(self, seed: int | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+        seed = self.resolved.config.seed if seed is None else seed
+        return self.reference_model(self.scenario.train_forget, seed, "retrained")
+
+    def unlearn(self, original: torch.nn.Module, seed: int) -> tuple[torch.nn.Module, float, str]:
+        """Apply the configured method to a copy of ``original``; return (model, seconds, selection)."""
+        r = self.resolved
+        torch.manual_seed(seed)
+        target = None
+        if r.target is not None:
+            build_target = r.target.spec.load()
+            target = functools.partial(_call_target, build_target, options=r.target.options)
+        ctx = UnlearnContext(
+            model=copy.deepcopy(original),
+            original=frozen_copy(original),
+            data=self.data,
+            scenario=self.scenario,
+            pre=self.pre,
+            device=self.device,
+            seed=seed,
+            model_spec=r.model.spec,
+            model_options=r.model.options,
+            build_model=functools.partial(self.build_model, None),
+            target=target,
+            emit=self.emit,
+            progress=self.reporter.update,
+            generator=torch.Generator().manual_seed(seed),
+            cache=self.cache,
+            train_recipe=r.recipe,
+            train_model=lambda excluded, s=seed: self.reference_model(excluded, s, "retrained"),
+        )
+        description = "n/a"
+        if r.selector is not None:
+            selection = r.selector.spec.load()(ctx.model, r.model.spec, r.selector.options, ctx)
+            selection.apply()
+            ctx.model, ctx.selection = selection.model, selection
+            description = selection.description
+        method = r.method.spec.load()(r.method.options)
+        self.reporter.start(f"unlearning ({r.method.name})", 0)
+        start = time.perf_counter()
+        try:
+            model = method.unlearn(ctx)
+        except (UsageError, ComponentRuntimeError):
+            raise
+        except Exception as exc:
+            raise ComponentRuntimeError(
+                f"method {r.method.name!r} ({r.method.entry.provider} {r.method.entry.version}) failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            self.reporter.stop()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start + ctx.extra_seconds
+        model.eval().requires_grad_(False)
+        return model, seconds, description
+
+
+def _call_target(
+    fn: Any, original_logits: torch.Tensor, removed: torch.Tensor, generator: torch.Generator | None, options: Any
+) -> torch.Tensor:
+    return fn(original_logits, removed, generator, options)
+
+
+def run(
+    config: RunConfig | dict[str, Any],
+    registry: Registry | None = None,
+    reporter: Reporter | None = None,
+    write: bool = True,
+) -> RunResult:
+    """Run one unlearning experiment end to end and (with ``write``) store it in a new run folder."""
+    registry = registry or get_registry()
+    if isinstance(config, dict):
+        from unlearnkit.config import build_config
+
+        config = build_config([config])
+    resolved = resolve(config, registry)
+    resolved_config = resolved.as_config()
+    call_observers(registry.pm, "on_run_start", config=resolved_config, run_dir=str(config.out))
+    try:
+        result = _run(resolved, registry, reporter, write)
+    except BaseException as exc:
+        call_observers(registry.pm, "on_run_end", status="failed", result=None, error=f"{type(exc).__name__}: {exc}")
+        raise
+    call_observers(registry.pm, "on_run_end", status="ok", result=result.metrics_dict(), error=None)
+    return result
+
+
+def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, write: bool) -> RunResult:
+    config = resolved.config
+    bench = Workbench(resolved, registry, reporter)
+    original, prov_o = bench.original()
+    retrained, prov_r = bench.retrained()
+    unlearned, seconds, selection = bench.unlearn(original, config.seed)
+
+    timings = {
+        "unlearn_seconds": seconds,
+        "retrain_seconds": prov_r["train_seconds"],
+        "original_train_seconds": prov_o["train_seconds"],
+    }
+    timings["unlearn_to_retrain"] = seconds / timings["retrain_seconds"] if timings["retrain_seconds"] else float("nan")
+    ev = EvalContext(
+        {"original": original, "unlearned": unlearned, "retrained": retrained},
+        bench.data,
+        bench.scenario,
+        bench.pre,
+        bench.device,
+        config.seed,
+        timings,
+    )
+    ev.shared["workbench"] = bench
+    options = {m.name: m.options for m in resolved.metrics}
+    metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
+    call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})
+
+    scenario = {
+        "kind": bench.scenario.kind,
+        "description": bench.scenario.description,
+        "forget_classes": bench.scenario.forget_classes,
+        "forget_class_names": [bench.data.classes[c] for c in bench.scenario.forget_classes],
+        "fingerprint": bench.scenario.fingerprint,
+        "data_fingerprint": bench.data_fingerprint,
+        "sizes": {name: len(split) for name, split in bench.scenario.splits.items()},
+        "selection": selection,
+    }
+    used = {(c.entry.plugin) for c in _components(resolved)}
+    plugins = [
+        {"plugin": e.plugin, "distribution": e.provider, "version": e.version, "kind": kind, "name": e.spec.name}
+        for kind, e in _entries(resolved)
+        if e.plugin in used
+    ]
+    result = RunResult(
+        resolved.as_config(),
+        metrics,
+        timings,
+        scenario,
+        {"original": _brief(prov_o), "retrained": _brief(prov_r)},
+        plugins,
+    )
+    if write:
+        result.run_dir = str(_write_run(result, resolved, ev, unlearned))
+    return result
+
+
+def _components(resolved: Resolved) -> list[Any]:
+    return [
+        c
+        for c in (
+            resolved.dataset,
+            resolved.model,
+            resolved.method,
+            resolved.target,
+            resolved.selector,
+            *resolved.metrics,
+        )
+        if c is not None
+    ]
+
+
+def _entries(resolved: Resolved) -> list[tuple[str, Any]]:
+    return [(c.entry.spec.kind, c.entry) for c in _components(resolved)]
+
+
+def _brief(provenance: dict[str, Any]) -> dict[str, Any]:
+    return {k: provenance[k] for k in ("key", "train_seconds", "cache_hit", "created") if k in provenance}
+
+
+def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned: torch.nn.Module) -> Path:
+    """Write every file into a hidden folder, then rename it: a crash leaves no half-written run."""
+    config = resolved.config
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"{stamp}-{resolved.dataset.name}-{resolved.method.name}-s{config.seed}-{os.getpid()}"
+    tmp = out / f".partial-{name}"
+    final = out / name
+    try:
+        tmp.mkdir(parents=True)
+        write_json(tmp / "config.json", result.config)
+        write_json(tmp / "metrics.json", result.metrics_dict())
+        write_json(tmp / "split.json", result.scenario)
+        write_json(tmp / "plugins.json", result.plugins)
+        write_json(tmp / "models.json", result.models)
+        save_weights(unlearned, tmp / "unlearned.safetensors")
+        if config.save_outputs:
+            save_outputs(ev, tmp / "outputs.safetensors")
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def save_outputs(ev: EvalContext, path: Path) -> None:
+    """Per-sample softmax outputs of every model on every split, and the labels, as safetensors."""
+    from safetensors.torch import save_file
+
+    tensors: dict[str, torch.Tensor] = {}
+    for split in SPLITS:
+        tensors[f"labels/{split}"] = ev.labels(split).contiguous()
+        tensors[f"index/{split}"] = ev.scenario.splits[split].index.contiguous()
+        for subject in SUBJECTS:
+            if ev.has(subject):
+                tensors[f"{subject}/{split}"] = ev.probs(subject, split).contiguous()
+    save_file(
+        tensors, str(path), metadata={"forget_classes": json.dumps(ev.forget_classes), "scenario": ev.scenario.kind}
+    )

@@ -1,0 +1,73 @@
+"""RWFT: output-reweighting fine-tuning (the seed paper; read this file to learn the plugin API).
+
+Wang, Ebrahimpour-Boroojeny, Sundaram, "On the necessity of output distribution reweighting for
+effective class unlearning", arXiv:2506.20893 v1 (2025). No public reference code exists; this
+follows the paper (section 4, appendix A.3, A.7) and ../shared/reference/methods.md section 1.
+
+On every forget sample the model is trained towards a target distribution built from the frozen
+original model's output on the same augmented view (seed Eq. 4, soft-target cross-entropy). The
+target comes from the ``--target`` plugin (``reweight`` = seed Eq. 3, ``max-class`` = Eq. 6) and
+the trained parameters from the ``--select`` plugin:
+
+* ``--select all``       RWFT-O
+* ``--select two-layer`` RWFT-2-O (intermediate block + head)
+* ``--select adapters``  RW-A (identity-initialised adapters, original weights frozen)
+
+Defaults: 10 epochs and lr 1e-3 (seed A.3). The paper leaves the rest open; we chose Adam
+(weight decay 0, so adapters are not pulled off the identity), batch size 128, and BatchNorm
+statistics frozen, because forget-only batches would drag the running statistics towards the
+forget class. ``retain_weight`` > 0 adds a cross-entropy term on retain batches (an ablation;
+the seed uses forget samples only). Every combination with any target and selector is valid.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from unlearnkit import Field, MethodSpec, hookimpl
+from unlearnkit.methods import GradientMethod, GradientOptions
+
+
+class RWFTOptions(GradientOptions):
+    epochs: int = Field(10, ge=0, description="passes over the forget set (seed A.3: 10)")
+    lr: float = Field(1e-3, gt=0, description="learning rate (seed A.3: 1e-3)")
+    optimizer: Literal["sgd", "adam", "adamw"] = Field("adam", description="optimizer (not stated in the seed)")
+    weight_decay: float = Field(0.0, ge=0, description="weight decay")
+    bn: Literal["eval", "train"] = Field("eval", description="BatchNorm statistics: frozen ('eval') or updated")
+    retain_weight: float = Field(0.0, ge=0, description="weight of an optional cross-entropy term on retain batches")
+
+
+class RWFT(GradientMethod):
+    drive = "forget"
+
+    def __init__(self, options: RWFTOptions):
+        super().__init__(options)
+        self.paired = ("retain",) if options.retain_weight > 0 else ()
+
+    def loss(self, ctx, batch):
+        import torch.nn.functional as F
+
+        from unlearnkit.maths import soft_cross_entropy
+
+        x, y = batch.forget
+        loss = soft_cross_entropy(ctx.model(x), ctx.forget_targets(x, y))
+        if batch.retain is not None:
+            xr, yr = batch.retain
+            loss = loss + self.options.retain_weight * F.cross_entropy(ctx.model(xr), yr)
+        return loss
+
+
+@hookimpl
+def register_methods(register):
+    register(
+        MethodSpec(
+            name="rwft",
+            summary="output-reweighting fine-tuning on the forget set (seed paper)",
+            options=RWFTOptions,
+            factory=RWFT,
+            uses_target=True,
+            default_target="reweight",
+            uses_selector=True,
+            default_selector="all",
+        )
+    )

@@ -1,0 +1,1 @@
+"""Built-in metrics plugins (one module per component)."""

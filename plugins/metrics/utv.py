@@ -1,0 +1,42 @@
+"""UTV: unlearning total variation (seed paper section 6.3, metrics.md section 2.5).
+
+``UTV = mean over forget samples of TV(p_retrained(.|x), p_model(.|x))`` with
+``TV(p, q) = 0.5 * sum_c |p_c - q_c|`` over the full K-class softmax (the forget class's output
+unit included), in [0, 1]. Reported on the training forget set (``utv_train``, the seed's
+definition) and on the test forget samples (``utv_test``). Lower is better. The original model's
+column shows how far unlearning had to move; the retrained model's own value is 0 by definition
+and is left empty.
+"""
+
+from __future__ import annotations
+
+from unlearnkit import MetricSpec, hookimpl
+
+
+def compute(ev, subject, options):
+    from unlearnkit.maths import total_variation
+
+    if subject == "retrained":
+        return None
+    out = {}
+    for row, split in (("utv_train", "train_forget"), ("utv_test", "test_forget")):
+        if len(ev.labels(split)) == 0:
+            out[row] = None
+            continue
+        out[row] = total_variation(ev.probs(subject, split), ev.probs("retrained", split)).mean().item()
+    return out
+
+
+@hookimpl
+def register_metrics(register):
+    register(
+        MetricSpec(
+            name="utv",
+            summary="mean total variation to the retrained model on forget samples (seed sec. 6.3)",
+            factory=compute,
+            direction="lower",
+            needs=("retrained",),
+            definition="mean_x 0.5*sum_c |p_r(c|x) - p_u(c|x)| over forget samples; 0 = identical to retrain",
+            default=True,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Built-in selectors plugins (one module per component)."""

@@ -1,0 +1,1 @@
+"""Built-in targets plugins (one module per component)."""
