@@ -15,6 +15,14 @@ from unlearnkit.methods import Batch, GradientMethod, GradientOptions
 from unlearnkit.records import ModelSpec, Options
 from unlearnkit.selection import MaskEnforcer, Selection, set_train_mode
 
+SPLIT_NEEDS = {
+    "train_forget": "forget",
+    "train_retain": "retain",
+    "test_forget": "test",
+    "test_retain": "test",
+    "test": "test",
+}
+
 
 @dataclass
 class UnlearnContext:
@@ -44,7 +52,15 @@ class UnlearnContext:
     def num_classes(self) -> int:
         return self.data.num_classes
 
+    needs: tuple[str, ...] = ("forget", "retain", "test")  # data the method declared (MethodSpec.needs)
+
     def split(self, name: str) -> Split:
+        """A data split, if the method declared the data it belongs to in ``MethodSpec.needs``."""
+        group = SPLIT_NEEDS.get(name)
+        if group is None:
+            raise KeyError(f"unknown split {name!r}; available: {', '.join(SPLIT_NEEDS)}")
+        if group not in self.needs:
+            raise PermissionError(f"split {name!r} needs {group!r} in the method's MethodSpec.needs {self.needs}")
         return self.scenario.splits[name]
 
     def inputs(self, x_uint8: torch.Tensor, augment: bool = False) -> torch.Tensor:
@@ -88,8 +104,9 @@ class UnlearnContext:
         params = [p for p in model.parameters() if p.requires_grad]
         opt = method.make_optimizer(params, options)
         masks = MaskEnforcer(selection)
-        sources = {"forget": self.split("train_forget"), "retain": self.split("train_retain")}
-        if retain_fraction < 1.0:
+        used = {"forget", "retain"} if drive == "union" else {drive, *paired}
+        sources = {name: self.split(f"train_{name}") for name in sorted(used)}
+        if retain_fraction < 1.0 and "retain" in sources:
             r = sources["retain"]
             keep = torch.randperm(len(r), generator=self.generator)[: max(1, int(retain_fraction * len(r)))]
             sources["retain"] = Split(r.name, r.x[keep], r.y[keep], r.index[keep])

@@ -66,9 +66,12 @@ class MethodSpec(ComponentSpec):
     ``factory(options)`` returns an object with ``unlearn(ctx) -> torch.nn.Module`` (see
     :class:`unlearnkit.methods.Method`). ``uses_target`` / ``uses_selector`` say whether
     ``--target`` / ``--select`` mean anything to it; ``default_target`` and ``default_selector``
-    apply when the user gives none.
+    apply when the user gives none. ``needs`` lists the data the method reads: ``"forget"``
+    (train-forget split), ``"retain"`` (train-retain split), ``"test"`` (test splits, e.g. as a
+    validation set); the context refuses any split not declared here.
     """
 
+    needs: tuple[str, ...] = ("forget",)
     uses_target: bool = False
     uses_selector: bool = True
     default_target: str | None = None

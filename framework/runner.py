@@ -186,6 +186,7 @@ class Workbench:
             cache=self.cache,
             train_recipe=r.recipe,
             train_model=lambda excluded, s=seed: self.reference_model(excluded, s, "retrained"),
+            needs=tuple(r.method.spec.needs),
         )
         description = "n/a"
         if r.selector is not None:
