@@ -116,7 +116,8 @@ class UnlearnContext:
         total, done = steps * options.epochs, 0
         cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
         for epoch in range(options.epochs):
-            method.on_epoch_start(self, epoch)
+            if method.on_epoch_start(self, epoch) is False:  # a method's early stop (e.g. LoTUS)
+                break
             set_train_mode(model, selection, options.bn)
             loss_sum, count = torch.zeros((), device=self.device), 0
             for idx in batches(n_drive, options.batch_size, shuffle=True, generator=self.generator):

@@ -86,8 +86,9 @@ class GradientMethod(Method):
     def loss(self, ctx: UnlearnContext, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
 
-    def on_epoch_start(self, ctx: UnlearnContext, epoch: int) -> None:
-        pass
+    def on_epoch_start(self, ctx: UnlearnContext, epoch: int) -> bool | None:
+        """Called before each epoch; returning ``False`` stops training before this epoch."""
+        return None
 
     def epoch_logs(self, ctx: UnlearnContext, epoch: int) -> dict[str, float]:
         return {}
