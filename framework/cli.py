@@ -395,6 +395,70 @@ def describe(
     console.print(table)
 
 
+@app.command()
+@handle_errors
+def sweep(
+    preset: Annotated[
+        str | None, typer.Option(help="a protocol preset: digits-demo, rwft-table2, rwft-table4, ...")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-c", help="sweep file (TOML, YAML or JSON)")] = None,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method", "-m", help="repeatable: '[LABEL=]NAME [key=value ...]', e.g. 'RWFT-2-O=rwft selector=two-layer'"
+        ),
+    ] = None,
+    datasets: Annotated[str | None, typer.Option(help="comma-separated datasets")] = None,
+    models: Annotated[str | None, typer.Option(help="comma-separated models")] = None,
+    classes: Annotated[str | None, typer.Option(help="comma-separated forget classes, one scenario each")] = None,
+    fractions: Annotated[
+        str | None, typer.Option(help="comma-separated random forget fractions, one scenario each")
+    ] = None,
+    seeds: Annotated[str | None, typer.Option(help="comma-separated seeds")] = None,
+    recipe: Annotated[str | None, typer.Option(help="training recipe of original/retrained models")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override on every cell: key=value")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLite result database (default: sweeps/<name>.sqlite)")] = None,
+    executor: Annotated[str, typer.Option(help="local (sequential) or ray")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="join this Ray cluster (default: start a local one)")] = None,
+    ray_cpus: Annotated[int | None, typer.Option(help="CPUs of the local Ray instance (default: all)")] = None,
+    cpus_per_cell: Annotated[float, typer.Option(help="CPUs requested by each Ray task")] = 1.0,
+    gpus_per_cell: Annotated[float, typer.Option(help="GPUs requested by each Ray task")] = 0.0,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed/--skip-failed", help="re-run failed cells")] = True,
+    max_cells: Annotated[int | None, typer.Option(help="run at most this many pending cells (cost estimates)")] = None,
+    keep_outputs: Annotated[bool, typer.Option(help="keep every run's outputs.safetensors")] = False,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="folder for run directories (default: next to the db)")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N")] = None,
+    cache_dir: Annotated[str | None, typer.Option(help="model cache folder (env UNLEARNKIT_CACHE_DIR)")] = None,
+    data_root: Annotated[str | None, typer.Option(help="folder holding the dataset files")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list the cells and what is done; run nothing")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run a grid of experiments (methods x datasets x models x forget scenarios x seeds) into a database."""
+    from unlearnkit.sweep_cli import sweep_command
+
+    sweep_command(**locals())
+
+
+@app.command()
+@handle_errors
+def report(
+    db: Annotated[str, typer.Argument(help="the sweep database")],
+    out: Annotated[str | None, typer.Option("--out", "-o", help="output folder (default: <db>-report)")] = None,
+    sweep_name: Annotated[str | None, typer.Option("--sweep", help="only cells of this sweep")] = None,
+    rows: Annotated[
+        str | None, typer.Option(help="comma-separated metric rows or globs (default: preset's or all)")
+    ] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="PNG figures (needs matplotlib)")] = True,
+    utv_metric: Annotated[str, typer.Option(help="metric whose rows the UTV plot shows")] = "utv",
+) -> None:
+    """Tables (Markdown, CSV: mean +- std over seeds, gap to retrain) and PNG plots from a sweep database."""
+    from unlearnkit.report import report_command
+
+    report_command(db=db, out=out, sweep=sweep_name, rows=rows, plots=plots, utv_metric=utv_metric)
+
+
 def main() -> None:
     app()
 

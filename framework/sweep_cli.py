@@ -1,0 +1,193 @@
+"""The body of ``unlearn sweep`` (cli.py stays thin). Torch loads only when a cell runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from unlearnkit.errors import UsageError
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+def _numbers(value: str | None, kind: type) -> list[Any] | None:
+    parts = _csv(value)
+    if parts is None:
+        return None
+    try:
+        return [kind(p) for p in parts]
+    except ValueError:
+        raise UsageError(f"expected comma-separated {kind.__name__}s, got {value!r}") from None
+
+
+def _classes(value: str | None) -> list[Any] | None:
+    parts = _csv(value)
+    if parts is None:
+        return None
+    return [int(p) if p.lstrip("-").isdigit() else p for p in parts]
+
+
+class RichProgress:
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True, highlight=False)
+        self.progress = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[last]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
+        self.task: Any = None
+
+    def start(self, total: int, done: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("cells", total=total, completed=done, last="")
+
+    def advance(self, cell: Any, payload: dict[str, Any]) -> None:
+        status = payload["status"]
+        mark = "[green]ok[/]" if status == "ok" else "[red]failed[/]"
+        elapsed = payload.get("elapsed")
+        self.progress.console.print(
+            f"{mark} {cell.label} {cell.dataset}/{cell.model} {cell.forget} seed={cell.seed}"
+            + (f" ({elapsed:.1f} s)" if elapsed else "")
+            + (f": {payload.get('error')}" if status != "ok" else "")
+        )
+        self.progress.update(self.task, advance=1, last=f"{cell.label} {cell.forget} s{cell.seed}")
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def sweep_command(
+    preset: str | None,
+    file: Path | None,
+    method: list[str] | None,
+    datasets: str | None,
+    models: str | None,
+    classes: str | None,
+    fractions: str | None,
+    seeds: str | None,
+    recipe: str | None,
+    set_: list[str] | None,
+    db: str | None,
+    executor: str,
+    ray_address: str | None,
+    ray_cpus: int | None,
+    cpus_per_cell: float,
+    gpus_per_cell: float,
+    retry_failed: bool,
+    max_cells: int | None,
+    keep_outputs: bool,
+    out: str | None,
+    device: str | None,
+    cache_dir: str | None,
+    data_root: str | None,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    from rich.console import Console
+
+    from unlearnkit.cache import default_cache_dir
+    from unlearnkit.config import apply_set, parse_value
+    from unlearnkit.registry import get_registry
+    from unlearnkit.store import Store, default_db
+    from unlearnkit.sweep import (
+        SweepSpec,
+        expand,
+        load_sweep_file,
+        override,
+        parse_method_flag,
+        pending_cells,
+        run_sweep,
+    )
+    from unlearnkit.sweep import (
+        preset as get_preset,
+    )
+
+    console = Console(stderr=True, highlight=False)
+    if executor not in ("local", "ray"):
+        raise UsageError(f"unknown executor {executor!r}; accepted: local, ray")
+    if preset and file:
+        raise UsageError("give --preset or --file, not both")
+    if preset:
+        spec = get_preset(preset)
+    elif file:
+        spec = load_sweep_file(file)
+    elif method:
+        spec = SweepSpec(name="sweep", methods=[parse_method_flag(m) for m in method])
+    else:
+        raise UsageError("nothing to sweep: give --preset, --file, or at least one --method")
+    base: dict[str, Any] = {}
+    for assignment in set_ or []:
+        apply_set(base, assignment)
+    if recipe is not None:
+        base["recipe"] = parse_value(recipe) if recipe.startswith("{") else recipe
+    spec = override(
+        spec,
+        methods=[parse_method_flag(m) for m in method] if method and (preset or file) else None,
+        datasets=_csv(datasets),
+        models=_csv(models),
+        classes=_classes(classes),
+        fractions=_numbers(fractions, float),
+        seeds=_numbers(seeds, int),
+        base=base or None,
+    )
+    db_path = db or default_db(spec.name)
+    runs = out or str(Path(db_path).with_suffix("")) + "-runs"
+    cache = str(Path(cache_dir or default_cache_dir()).expanduser().resolve())
+    runtime = {"out": str(Path(runs).resolve()), "device": device, "cache_dir": cache, "data_root": data_root}
+    registry = get_registry()
+    plan = expand(spec, registry, runtime)
+    for reason in plan.skipped:
+        console.print(f"[yellow]skipped:[/] {reason}")
+    if not plan.cells:
+        raise UsageError("the sweep has no cells to run (every method, dataset or model is missing)")
+    with Store(db_path) as store:
+        todo = pending_cells(plan, store, retry_failed)
+        console.print(
+            f"sweep {spec.name}: {len(plan.cells)} cells, {len(plan.cells) - len(todo)} already done, "
+            f"{len(todo)} to run ({executor}); database {db_path}"
+        )
+        if dry_run:
+            statuses = store.statuses()
+            for cell in plan.cells:
+                print(
+                    f"{cell.key}  {statuses.get(cell.key, 'pending'):8s} {cell.label:12s} {cell.dataset}/{cell.model} "
+                    f"{cell.forget} seed={cell.seed}"
+                )
+            return
+        if ray_address is None:
+            ray_address = os.environ.get("UNLEARNKIT_RAY_ADDRESS")
+        progress = None if quiet else RichProgress()
+        summary = run_sweep(
+            spec,
+            plan,
+            store,
+            executor=executor,
+            retry_failed=retry_failed,
+            keep_outputs=keep_outputs,
+            progress=progress,
+            ray_address=ray_address,
+            ray_num_cpus=ray_cpus,
+            cpus_per_cell=cpus_per_cell,
+            gpus_per_cell=gpus_per_cell,
+            max_cells=max_cells,
+        )
+        counts = store.counts()
+    console.print(
+        f"ran {summary.ran} cells in {summary.wall_seconds:.1f} s: {summary.ok} ok, {summary.failed} failed; "
+        f"database now holds {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, "
+        f"{counts.get('running', 0)} interrupted"
+    )
+    for where, error in summary.failures:
+        console.print(f"[red]failed:[/] {where}: {error}", soft_wrap=True)
+    console.print(f"report: unlearn report {db_path}")
