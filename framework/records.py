@@ -104,11 +104,12 @@ class DatasetSpec(ComponentSpec):
     """A dataset.
 
     ``factory(options, data_root)`` returns an :class:`unlearnkit.data.ImageDataset` of uint8
-    tensors. ``default_model`` and ``default_recipe`` (a recipe name or a dict of recipe fields)
-    are used when the run config gives none.
+    tensors. ``default_model`` (a model name, or ``{"name": ..., "options": {...}}``) and
+    ``default_recipe`` (a recipe name or a dict of recipe fields) are used when the run config
+    gives none.
     """
 
-    default_model: str = "small-cnn"
+    default_model: Any = "small-cnn"
     default_recipe: Any = "fast"
     kind: ClassVar[str] = "dataset"
 

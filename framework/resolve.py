@@ -61,7 +61,10 @@ def _component(registry: Registry, kind: str, name: str, options: dict[str, Any]
 
 def resolve(config: RunConfig, registry: Registry) -> Resolved:
     dataset = _component(registry, "dataset", config.dataset.name, config.dataset.options)
-    model_ref = config.model or ComponentRef(name=dataset.spec.default_model)
+    default_model = dataset.spec.default_model
+    if isinstance(default_model, str):
+        default_model = {"name": default_model}
+    model_ref = config.model or ComponentRef(**default_model)
     model = _component(registry, "model", model_ref.name, model_ref.options)
     method = _component(registry, "method", config.method.name, config.method.options)
     spec = method.spec

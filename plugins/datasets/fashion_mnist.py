@@ -1,30 +1,58 @@
-"""Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) from the four standard idx files.
+"""Fashion-MNIST (Xiao, Rasul, Vollgraf 2017) from the four standard idx files, gzip-compressed or not.
 
-The default data root is where the Debian package ``dataset-fashion-mnist`` installs them.
+The default data root is where the Debian package ``dataset-fashion-mnist`` installs them
+(``/usr/share/datasets/fashion-mnist``); ``data/fashion-mnist`` and torchvision's
+``FashionMNIST/raw`` layout are found as well. ``download=true`` uses torchvision's downloader.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from unlearnkit import DatasetSpec, Options, hookimpl
+from unlearnkit import DatasetSpec, Field, Options, hookimpl
 
 DEFAULT_ROOT = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
 HOW_TO_GET = (
-    "install it with 'apt-get install dataset-fashion-mnist' (files land in /usr/share/datasets/fashion-mnist) "
-    "or pass --data-root to a folder holding the idx files"
+    "install it with 'apt-get install dataset-fashion-mnist' (files land in /usr/share/datasets/fashion-mnist), "
+    "pass --data-root to a folder holding the idx files, or download them with --set dataset.download=true"
 )
 
 
-def load(options: Options, data_root: Path | None):
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import load_idx_dataset
+class FashionOptions(Options):
+    download: bool = Field(
+        False, description="fetch the files with torchvision's downloader into --data-root (or data/) if missing"
+    )
 
-    train_x, train_y, test_x, test_y = load_idx_dataset(data_root or DEFAULT_ROOT, "fashion-mnist", HOW_TO_GET)
+
+def load(options: FashionOptions, data_root: Path | None):
+    from unlearnkit.data import ImageDataset
+    from unlearnkit.dataio import candidate_roots, find_idx_root, load_idx_dataset
+    from unlearnkit.errors import DataNotFoundError
+
+    candidates = (
+        [Path(data_root).expanduser()] if data_root else [DEFAULT_ROOT, *candidate_roots(None, "fashion-mnist")]
+    )
+    root = find_idx_root(candidates)
+    if root is None and options.download:
+        import torchvision
+
+        target = Path(data_root).expanduser() if data_root else Path("data")
+        for train in (True, False):
+            torchvision.datasets.FashionMNIST(str(target), train=train, download=True)
+        root = find_idx_root([target])
+    if root is None:
+        looked = ", ".join(str(c) for c in candidates)
+        raise DataNotFoundError(f"fashion-mnist: idx files not found (looked in {looked}); {HOW_TO_GET}")
+    train_x, train_y, test_x, test_y = load_idx_dataset(root, "fashion-mnist", HOW_TO_GET)
     return ImageDataset(
         train_x, train_y, test_x, test_y, classes=CLASSES, mean=(0.2860,), std=(0.3530,), augment="crop", pad=2
     )
+
+
+# Same CPU default as mnist (see plugins/datasets/mnist.py and the issue-6 note).
+DEFAULT_MODEL = {"name": "small-cnn", "options": {"width": 16, "stem_pool": True}}
+DEFAULT_RECIPE = {"name": "fast", "epochs": 2, "batch_size": 128, "lr": 0.1}
 
 
 @hookimpl
@@ -33,8 +61,9 @@ def register_datasets(register):
         DatasetSpec(
             name="fashion-mnist",
             summary="Fashion-MNIST 28x28, 10 classes, from local idx files",
+            options=FashionOptions,
             factory=load,
-            default_model="small-cnn",
-            default_recipe={"name": "fast", "epochs": 8, "batch_size": 128, "lr": 0.05},
+            default_model=DEFAULT_MODEL,
+            default_recipe=DEFAULT_RECIPE,
         )
     )

@@ -33,7 +33,8 @@ def select(model, model_spec, options: AdapterOptions, ctx):
         def __init__(self, base: nn.Module, features: torch.Size):
             super().__init__()
             self.base = base
-            width = features[1]
+            # Channels of a conv map (B, C, H, W); otherwise the last axis (features or ViT tokens).
+            width = features[1] if len(features) == 4 else features[-1]
             if len(features) == 4:
                 self.adapter = nn.Conv2d(width, width, 1, bias=True)
                 eye = torch.eye(width).view(width, width, 1, 1)
