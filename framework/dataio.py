@@ -323,22 +323,23 @@ def _tree_names(source: Path) -> list[str]:
     return names
 
 
-def _normalise_tree(names: list[str]) -> tuple[dict[str, dict[str, list[str]]], str]:
+def _normalise_tree(names: list[str]) -> tuple[dict[str, dict[str, list[str]]], str, str]:
     """Find the ``train/<class>/...`` layout, looking through one wrapping folder if needed.
 
-    A folder with only ``<class>/<image>`` entries becomes a single ``all`` split.
+    A folder with only ``<class>/<image>`` entries becomes a single ``all`` split. Returns the
+    tree, the wrapping folder to prepend and the ``all/`` marker to strip when reading files.
     """
     tree = split_tree_entries(names)
     if "train" in tree:
-        return tree, ""
+        return tree, "", ""
     tops = {n.split("/", 1)[0] for n in names if "/" in n}
     if len(tops) == 1:
         top = tops.pop()
         inner = split_tree_entries([n[len(top) + 1 :] for n in names if n.startswith(top + "/")])
         if "train" in inner:
-            return inner, top + "/"
+            return inner, top + "/", ""
     flat = split_tree_entries(["all/" + n for n in names])
-    return flat, ""
+    return flat, "", "all/"
 
 
 def load_image_tree(
@@ -392,7 +393,7 @@ def load_image_tree(
     }
 
     def build() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-        tree, prefix = _normalise_tree(names or _tree_names(source))
+        tree, prefix, strip = _normalise_tree(names or _tree_names(source))
         if "train" in tree:
             train_split = "train"
             test_split = next((s for s in TEST_SPLIT_NAMES if s in tree), None)
@@ -411,7 +412,7 @@ def load_image_tree(
             split: [(f, classes.index(c)) for c in sorted(tree[split]) for f in tree[split][c]]
             for split in ([train_split] + ([test_split] if test_split else []))
         }
-        blobs = _read_blobs(source, prefix, [f for items in wanted.values() for f, _ in items])
+        blobs = _read_blobs(source, prefix, strip, [f for items in wanted.values() for f, _ in items])
         arrays = {}
         for split, items in wanted.items():
             x = decode_images([blobs[f] for f, _ in items], mode, size, f"{source}/{split}")
@@ -436,13 +437,13 @@ def load_image_tree(
     return tensors, json.loads(meta["classes"]), tuple(json.loads(meta["mean"])), tuple(json.loads(meta["std"]))
 
 
-def _read_blobs(source: Path, prefix: str, files: list[str]) -> dict[str, object]:
+def _read_blobs(source: Path, prefix: str, strip: str, files: list[str]) -> dict[str, object]:
     """File name -> bytes (from a tar, streamed once) or path (from a folder, opened when decoded)."""
     if not source.is_file():
-        return {f: source / (prefix + f) for f in files}
+        return {f: source / (prefix + f.removeprefix(strip)) for f in files}
     import tarfile
 
-    wanted = {prefix + f: f for f in files}
+    wanted = {prefix + f.removeprefix(strip): f for f in files}
     out: dict[str, object] = {}
     with tarfile.open(source) as tf:
         for member in tf:
