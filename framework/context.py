@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,23 +97,29 @@ class UnlearnContext:
     ) -> None:
         """The engine's training loop for gradient methods.
 
-        ``drive`` is the split one epoch passes over: ``"forget"``, ``"retain"`` or ``"union"``
-        (both, shuffled together). ``paired`` splits are cycled alongside, one batch per step.
+        ``drive`` is the split one epoch passes over: ``"forget"``, ``"retain"``, ``"union"``
+        (both, shuffled together) or ``"forget-then-retain"`` (a pass over the forget split, then
+        one over the retain split, as the SalUn family's RL does). ``paired`` splits are cycled
+        alongside, one batch per step.
         ``retain_fraction`` < 1 uses a seeded random subset of the retain split.
         """
         model, selection = self.model, self.selection
         params = [p for p in model.parameters() if p.requires_grad]
         opt = method.make_optimizer(params, options)
         masks = MaskEnforcer(selection)
-        used = {"forget", "retain"} if drive == "union" else {drive, *paired}
+        both = drive in ("union", "forget-then-retain")
+        used = {"forget", "retain"} if both else {drive, *paired}
         sources = {name: self.split(f"train_{name}") for name in sorted(used)}
         if retain_fraction < 1.0 and "retain" in sources:
             r = sources["retain"]
             keep = torch.randperm(len(r), generator=self.generator)[: max(1, int(retain_fraction * len(r)))]
             sources["retain"] = Split(r.name, r.x[keep], r.y[keep], r.index[keep])
         dev = {k: (s.x.to(self.device), s.y.to(self.device), s.index) for k, s in sources.items()}
-        n_drive = len(sources["forget"]) + len(sources["retain"]) if drive == "union" else len(sources[drive])
+        n_drive = len(sources["forget"]) + len(sources["retain"]) if both else len(sources[drive])
         steps = -(-n_drive // options.batch_size)
+        if drive == "forget-then-retain":
+            n_f = len(sources["forget"])
+            steps = -(-n_f // options.batch_size) + -(-(n_drive - n_f) // options.batch_size)
         total, done = steps * options.epochs, 0
         cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
         for epoch in range(options.epochs):
@@ -120,9 +127,15 @@ class UnlearnContext:
                 break
             set_train_mode(model, selection, options.bn)
             loss_sum, count = torch.zeros((), device=self.device), 0
-            for idx in batches(n_drive, options.batch_size, shuffle=True, generator=self.generator):
+            if drive == "forget-then-retain":
+                n_f, bs, gen = len(sources["forget"]), options.batch_size, self.generator
+                retain_order = (b + n_f for b in batches(n_drive - n_f, bs, shuffle=True, generator=gen))
+                order = itertools.chain(batches(n_f, bs, shuffle=True, generator=gen), retain_order)
+            else:
+                order = batches(n_drive, options.batch_size, shuffle=True, generator=self.generator)
+            for idx in order:
                 parts: dict[str, torch.Tensor] = {}
-                if drive == "union":
+                if both:
                     n_f = len(sources["forget"])
                     parts["forget"], parts["retain"] = idx[idx < n_f], idx[idx >= n_f] - n_f
                 else:

@@ -1,0 +1,52 @@
+"""GA: gradient ascent on the forget set ("NegGrad").
+
+Thudi et al., "Unrolling SGD: Understanding Factors Influencing Machine Unlearning", EuroS&P 2022,
+in the form benchmarked by SalUn and l1-sparse; reference implementation OPTML-Group/Unlearn-Sparse
+``unlearn/GA.py::GA`` (identical in Unlearn-Saliency ``Classification/unlearn/GA.py``), and
+../shared/reference/methods.md section 4.
+
+Update: ``min_theta -E_{(x, y) in D_f} CE(f_theta(x), y)`` with the true labels. The sign is in the
+loss and the optimizer is an ordinary SGD (momentum 0.9, weight decay 5e-4 kept on, as in the
+reference: it still pulls weights towards zero during the ascent). Cross-entropy is unbounded and,
+like the reference, there is no clipping or early stop: a fixed, small budget is the only safeguard.
+
+Protocol of the defaults: 20 epochs follow the seed paper's baseline budget (seed appendix A.3;
+reference README: 5); lr 1e-4 and batch 256 follow the reference README.
+
+Combinations: ``--select`` restricts the ascent to chosen parameters (``saliency`` = masked GA).
+The forget loss uses the true labels, so ``--target`` is refused.
+"""
+
+from __future__ import annotations
+
+from unlearnkit import Field, MethodSpec, hookimpl
+from unlearnkit.methods import GradientMethod, GradientOptions
+
+
+class GAOptions(GradientOptions):
+    epochs: int = Field(20, ge=0, description="passes over the forget set (seed A.3: 20; reference README: 5)")
+    lr: float = Field(1e-4, gt=0, description="learning rate (reference README: 1e-4)")
+    batch_size: int = Field(256, ge=1, description="batch size (reference: 256)")
+
+
+class GA(GradientMethod):
+    drive = "forget"
+
+    def loss(self, ctx, batch):
+        import torch.nn.functional as F
+
+        x, y = batch.forget
+        return -F.cross_entropy(ctx.model(x), y)
+
+
+@hookimpl
+def register_methods(register):
+    register(
+        MethodSpec(
+            name="ga",
+            summary="gradient ascent on the forget set (Thudi et al. 2022, SalUn protocol)",
+            options=GAOptions,
+            factory=GA,
+            needs=("forget",),
+        )
+    )
