@@ -436,9 +436,10 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run a grid of experiments (methods x datasets x models x forget scenarios x seeds) into a database."""
+    params = dict(locals())
     from unlearnkit.sweep_cli import sweep_command
 
-    sweep_command(**locals())
+    sweep_command(**params)
 
 
 @app.command()

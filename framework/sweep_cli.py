@@ -130,7 +130,8 @@ def sweep_command(
     for assignment in set_ or []:
         apply_set(base, assignment)
     if recipe is not None:
-        base["recipe"] = parse_value(recipe) if recipe.startswith("{") else recipe
+        # "default": each dataset's own default recipe (what 'unlearn run' uses without --recipe)
+        base["recipe"] = None if recipe == "default" else parse_value(recipe) if recipe.startswith("{") else recipe
     spec = override(
         spec,
         methods=[parse_method_flag(m) for m in method] if method and (preset or file) else None,
