@@ -79,7 +79,8 @@ class BadTeacher(GradientMethod):
         x = torch.cat([xf, xr])
         with torch.no_grad():
             targets = torch.cat([(self.incompetent(xf) / tau).softmax(dim=1), (ctx.original(xr) / tau).softmax(dim=1)])
-        return F.kl_div(F.log_softmax(ctx.model(x) / tau, dim=1), targets, reduction="mean")
+        # F.kl_div's reduction="mean" (the reference's default): the sum divided by batch x classes
+        return F.kl_div(F.log_softmax(ctx.model(x) / tau, dim=1), targets, reduction="sum") / targets.numel()
 
 
 @hookimpl
