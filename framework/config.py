@@ -203,7 +203,16 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
         if not isinstance(node, dict):
             node = {"name": node} if isinstance(node, str) else {}
             data[head] = node
-        node[rest] = value
+        # Deeper keys nest: metric_options.utv.floor=true -> {"metric_options": {"utv": {"floor": true}}}.
+        if head == "metric_options":  # metric names are kebab-case; keep their dashes
+            rest = assignment.partition("=")[0].strip().partition(".")[2]
+        *path, leaf = rest.split(".")
+        leaf = leaf.replace("-", "_")
+        for part in path:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[leaf] = value
     elif head in COMPONENT_FIELDS:
         data[head] = {"name": value}
     elif head in RunConfig.model_fields:

@@ -12,6 +12,12 @@ from unlearnkit.data import ImageDataset, Preprocess, Scenario
 
 SUBJECTS = ("original", "unlearned", "retrained")
 SPLITS = ("train_forget", "train_retain", "test_forget", "test_retain", "test")
+BASE_SPLITS = ("train_forget", "train_retain", "test")  # the others are slices of "test"
+SHADOW_KINDS = ("original", "retrained", "unlearned", "random")
+
+
+class MetricUnavailable(Exception):
+    """Raised by a metric factory when its value cannot exist here; the message becomes the row's note."""
 
 
 @dataclass
@@ -51,8 +57,11 @@ class EvalContext:
     timings: dict[str, float] = field(default_factory=dict)
     batch_size: int = 1024
     shared: dict[str, Any] = field(default_factory=dict)  # metrics may memoise shared work here
+    artifacts: dict[str, Any] = field(default_factory=dict)  # JSON-ready extras the runner writes as <name>.json
+    registry: Any = None  # lets a metric read another metric's values (see ``metric``)
     _logits: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     _probs: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
+    _metric_memo: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
     @property
     def num_classes(self) -> int:
@@ -89,11 +98,66 @@ class EvalContext:
         return torch.cat(out)
 
     def logits(self, subject: str, split: str) -> torch.Tensor:
+        """Logits of a subject model on a split, computed once.
+
+        Besides the subjects, ``"<kind>@<seed>"`` names a model of another seed (see ``shadow``):
+        ``original@1``, ``retrained@1``, ``unlearned@1`` (the configured method applied to
+        ``original@1``) or ``random@1`` (a freshly initialised model).
+        """
         key = (subject, split)
         if key not in self._logits:
             cached = self._from_test(subject, split)
+            if cached is None and subject not in self.models and "@" in subject:
+                cached = self._shadow_logits(subject, split)
             self._logits[key] = cached if cached is not None else self.forward(self.models[subject], self.inputs(split))
         return self._logits[key]
+
+    def shadow(self, kind: str, seed: int) -> str:
+        """The subject name of a ``kind`` model of ``seed``: the run's own subject for the run's seed."""
+        if kind not in SHADOW_KINDS:
+            raise ValueError(f"unknown shadow kind {kind!r}; accepted: {', '.join(SHADOW_KINDS)}")
+        if seed == self.seed and kind != "random" and self.has(kind):
+            return kind
+        return f"{kind}@{seed}"
+
+    def _shadow_logits(self, subject: str, split: str) -> torch.Tensor:
+        kind, _, seed_text = subject.partition("@")
+        bench = self.shared.get("workbench")
+        if bench is None:
+            raise MetricUnavailable(f"needs the {kind} model of seed {seed_text} (no workbench in this evaluation)")
+        seed = int(seed_text)
+        if kind == "unlearned":
+            outputs = bench.unlearned_outputs(seed, BASE_SPLITS)
+            for name, value in outputs.items():
+                self._logits[(subject, name)] = value
+            return outputs[split]
+        if subject not in self.models:
+            if kind == "random":
+                self.models[subject] = bench.build_model(seed).to(self.device).eval()
+            elif kind == "original":
+                self.models[subject] = bench.original(seed)[0]
+            elif kind == "retrained":
+                self.models[subject] = bench.retrained(seed)[0]
+            else:
+                raise ValueError(f"unknown shadow kind {kind!r}")
+        return self.forward(self.models[subject], self.inputs(split))
+
+    def subjects_with_outputs(self) -> list[str]:
+        """Every model with outputs in this evaluation: the subjects first, then shadows."""
+        extra = sorted({s for s, _ in self._logits} - set(SUBJECTS))
+        return [s for s in SUBJECTS if self.has(s)] + extra
+
+    def metric(self, name: str, subject: str, options: Any = None) -> dict[str, float | None] | None:
+        """Another metric's rows for ``subject`` (through the registry), computed once per options."""
+        if self.registry is None:
+            raise MetricUnavailable(f"needs the {name!r} metric (no registry in this evaluation)")
+        spec = self.registry.get("metric", name).spec
+        if options is None:
+            options = spec.options()
+        key = (name, subject, options.model_dump_json())
+        if key not in self._metric_memo:
+            self._metric_memo[key] = spec.load()(self, subject, options)
+        return self._metric_memo[key]
 
     def _from_test(self, subject: str, split: str) -> torch.Tensor | None:
         # test_forget and test_retain are slices of test: slice instead of a second forward pass.
@@ -132,14 +196,29 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
             continue
         fn = spec.load()
         rows: dict[str, dict[str, float | None]] = {}
+        note = None
+        memo_options = options[spec.name].model_dump_json() if hasattr(options[spec.name], "model_dump_json") else None
         for subject in SUBJECTS:
             if not ev.has(subject):
                 continue
-            values = fn(ev, subject, options[spec.name])
+            key = (spec.name, subject, memo_options)
+            try:
+                if memo_options is not None and key in ev._metric_memo:
+                    values = ev._metric_memo[key]
+                else:
+                    values = fn(ev, subject, options[spec.name])
+                    if memo_options is not None:
+                        ev._metric_memo[key] = values
+            except MetricUnavailable as exc:
+                note = str(exc)
+                break
             if values is None:
                 continue
             for row, value in values.items():
                 rows.setdefault(row, {})[subject] = value
+        if note is not None:
+            results.append(MetricResult(spec.name, spec.name, {}, spec.direction, spec.definition, note=note))
+            continue
         for row, values in rows.items():
             results.append(
                 MetricResult(

@@ -47,6 +47,7 @@ class RunResult:
     plugins: list[dict[str, Any]]
     run_dir: str | None = None
     confusion: dict[str, list[list[int]]] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)  # metric extras, written as <name>.json
 
     def metrics_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +216,48 @@ class Workbench:
         return model, seconds, description
 
 
+    def unlearned_outputs(self, seed: int, splits: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        """Logits on ``splits`` of the configured method applied to the original model of ``seed``.
+
+        Shadow attacks (U-LiRA) need the method applied to originals of other seeds. Only the
+        outputs are kept, in the model cache (a module of buffers, so the file is safetensors and
+        the write is atomic and locked), keyed by the original model, the method, target and
+        selector configs, the forget split and the seed: a second evaluation unlearns nothing.
+        Storing outputs rather than weights works for selectors that change the architecture.
+        """
+        from unlearnkit.evaluation import EvalContext
+
+        r = self.resolved
+        original_model, prov_o = self.original(seed)
+        shapes = {split: (len(self.scenario.splits[split]), self.data.num_classes) for split in splits}
+        parts = {
+            "kind": "unlearned-outputs",
+            "original": prov_o["key"],
+            "method": r.method.as_config(),
+            "target": r.target.as_config() if r.target else None,
+            "selector": r.selector.as_config() if r.selector else None,
+            "forget": self.scenario.fingerprint,
+            "seed": seed,
+            "splits": {k: list(v) for k, v in shapes.items()},
+        }
+
+        def build() -> torch.nn.Module:
+            holder = torch.nn.Module()
+            for split, shape in shapes.items():
+                holder.register_buffer(split, torch.zeros(shape))
+            return holder
+
+        def train(holder: torch.nn.Module) -> float:
+            model, seconds, _ = self.unlearn(original_model, seed)
+            ev = EvalContext({"m": model}, self.data, self.scenario, self.pre, self.device, seed)
+            for split in splits:
+                getattr(holder, split).copy_(ev.logits("m", split))
+            return seconds
+
+        holder, _ = self.cache.get_or_train(parts, build, train, torch.device("cpu"))
+        return {split: getattr(holder, split).detach().clone() for split in splits}
+
+
 def _call_target(
     fn: Any, original_logits: torch.Tensor, removed: torch.Tensor, generator: torch.Generator | None, options: Any
 ) -> torch.Tensor:
@@ -268,6 +311,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         timings,
     )
     ev.shared["workbench"] = bench
+    ev.registry = registry
     options = {m.name: m.options for m in resolved.metrics}
     metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
     call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})
@@ -295,6 +339,8 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         scenario,
         {"original": _brief(prov_o), "retrained": _brief(prov_r)},
         plugins,
+        confusion=ev.artifacts.get("confusion", {}),
+        artifacts=ev.artifacts,
     )
     if write:
         result.run_dir = str(_write_run(result, resolved, ev, unlearned))
@@ -341,6 +387,8 @@ def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned
         write_json(tmp / "plugins.json", result.plugins)
         write_json(tmp / "models.json", result.models)
         save_weights(unlearned, tmp / "unlearned.safetensors")
+        for name, artifact in result.artifacts.items():
+            write_json(tmp / f"{name}.json", artifact)
         if config.save_outputs:
             save_outputs(ev, tmp / "outputs.safetensors")
         os.replace(tmp, final)
@@ -351,16 +399,20 @@ def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned
 
 
 def save_outputs(ev: EvalContext, path: Path) -> None:
-    """Per-sample softmax outputs of every model on every split, and the labels, as safetensors."""
+    """Per-sample softmax outputs of every model on every split, and the labels, as safetensors.
+
+    Besides the subjects, every other-seed model a metric used (``retrained@1``, ``unlearned@2``:
+    floors and shadow attacks) is saved too, so every output-based metric can be recomputed.
+    """
     from safetensors.torch import save_file
 
     tensors: dict[str, torch.Tensor] = {}
+    subjects = [s for s in SUBJECTS if ev.has(s)] + [s for s in ev.subjects_with_outputs() if s not in SUBJECTS]
     for split in SPLITS:
         tensors[f"labels/{split}"] = ev.labels(split).contiguous()
         tensors[f"index/{split}"] = ev.scenario.splits[split].index.contiguous()
-        for subject in SUBJECTS:
-            if ev.has(subject):
-                tensors[f"{subject}/{split}"] = ev.probs(subject, split).contiguous()
+        for subject in subjects:
+            tensors[f"{subject}/{split}"] = ev.probs(subject, split).contiguous()
     save_file(
         tensors, str(path), metadata={"forget_classes": json.dumps(ev.forget_classes), "scenario": ev.scenario.kind}
     )
