@@ -1,0 +1,121 @@
+"""Cost of the evaluation suite against one inference pass of the three models (issue 3).
+
+The target: evaluating every non-shadow metric costs at most 1.5 x one inference pass of the
+original, unlearned and retrained models over all splits. "Non-shadow" excludes the metrics
+that need models of other seeds (``u-lira``, ``rmia`` and the floors of ``utv``/``jsd``/
+``activation-distance``, turned off here); ``zrf``'s randomly initialised model is included. The
+inference pass is what any evaluation must do at least once: the three models' logits on
+train-forget, train-retain and test (test-forget/test-retain are slices of test). The metric
+time includes that pass (a fresh EvalContext computes the outputs the metrics read), so the
+ratio is total evaluation time / bare inference time. Rounds alternate (inference, metrics,
+inference, ...) in one process so load drifts hit both; reported is the median per-round ratio.
+Models come from the cache (``UNLEARNKIT_CACHE_DIR``); unlearning is done once, not timed.
+
+Usage::
+
+    .venv/bin/python bench/eval_cost.py                                 # digits, default model
+    .venv/bin/python bench/eval_cost.py --dataset fashion-mnist --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--forget", default="0")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import torch
+
+    from unlearnkit.config import build_config
+    from unlearnkit.evaluation import SUBJECTS, EvalContext, compute_metrics
+    from unlearnkit.registry import get_registry
+    from unlearnkit.resolve import resolve
+    from unlearnkit.runner import Workbench
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    shadow = {"u-lira", "rmia"}
+    floors = {"utv", "jsd", "activation-distance"}
+    registry = get_registry()
+    names = [n for n in registry.names("metric") if n not in shadow]
+    config = build_config(
+        [
+            {
+                "dataset": {"name": args.dataset},
+                "method": {"name": "rwft"},
+                "selector": {"name": "two-layer"},
+                "forget": {"classes": [args.forget]},
+                "seed": args.seed,
+                "device": "cpu",
+                "metrics": names,
+                "metric_options": {n: {"floor": False} for n in floors},
+            }
+        ]
+    )
+    resolved = resolve(config, registry)
+    bench = Workbench(resolved, registry)
+    original, _ = bench.original()
+    retrained, prov_r = bench.retrained()
+    unlearned, seconds, _ = bench.unlearn(original, args.seed)
+    models = {"original": original, "unlearned": unlearned, "retrained": retrained}
+    timings = {"unlearn_seconds": seconds, "retrain_seconds": prov_r["train_seconds"]}
+    entries = [m.entry for m in resolved.metrics]
+    options = {m.name: m.options for m in resolved.metrics}
+
+    def fresh() -> EvalContext:
+        ev = EvalContext(dict(models), bench.data, bench.scenario, bench.pre, bench.device, args.seed, dict(timings))
+        ev.shared["workbench"] = bench
+        ev.registry = registry
+        return ev
+
+    def inference() -> float:
+        ev = fresh()
+        start = time.perf_counter()
+        for subject in SUBJECTS:
+            for split in ("train_forget", "train_retain", "test"):
+                ev.logits(subject, split)
+        return time.perf_counter() - start
+
+    def evaluation() -> tuple[float, dict[str, float]]:
+        ev = fresh()
+        per_metric = {}
+        start = time.perf_counter()
+        for entry in entries:
+            t = time.perf_counter()
+            compute_metrics(ev, [entry], options)
+            per_metric[entry.spec.name] = time.perf_counter() - t
+        return time.perf_counter() - start, per_metric
+
+    inference()
+    evaluation()  # warm-up: the random model for zrf, sklearn imports
+    ratios, infer_times, eval_times, breakdown = [], [], [], []
+    for _ in range(args.rounds):
+        a = inference()
+        b, per_metric = evaluation()
+        infer_times.append(a)
+        eval_times.append(b)
+        ratios.append(b / a)
+        breakdown.append(per_metric)
+    report = {
+        "dataset": args.dataset,
+        "metrics": names,
+        "inference_s_median": statistics.median(infer_times),
+        "evaluation_s_median": statistics.median(eval_times),
+        "ratio_median": statistics.median(ratios),
+        "ratios": ratios,
+        "per_metric_s_median": {n: statistics.median(b[n] for b in breakdown) for n in breakdown[0]},
+        "target": 1.5,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
