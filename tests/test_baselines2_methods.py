@@ -243,3 +243,29 @@ def test_unsir_forgets_the_class_and_refuses_random_subsets(unlearned):
     assert _accuracy(bench, model, "test_retain") > 0.7
     with pytest.raises(UsageError):
         unlearned("unsir", fraction=0.1)
+
+
+def test_lotus_work_per_epoch_matches_its_complexity(unlearned, monkeypatch):
+    """Seed section 9: an epoch trains on n_f + 0.3 n_r samples; the only extra work is a forget-set eval pass."""
+    from unlearnkit.plugins.methods import lotus
+
+    seen, evaluated = [], []
+    loss = lotus.LoTUS.loss
+    accuracy = lotus._accuracy
+
+    def record_loss(self, ctx, batch):
+        seen.append((len(batch.forget[0]), len(batch.retain[0])))
+        return loss(self, ctx, batch)
+
+    def record_accuracy(model, split, inputs, batch_size):
+        evaluated.append(len(split))
+        return accuracy(model, split, inputs, batch_size)
+
+    monkeypatch.setattr(lotus.LoTUS, "loss", record_loss)
+    monkeypatch.setattr(lotus, "_accuracy", record_accuracy)
+    bench, _, _ = unlearned("lotus", {"epochs": 1})
+    n_f, n_r = len(bench.scenario.splits["train_forget"]), len(bench.scenario.splits["train_retain"])
+    assert sum(f for f, _ in seen) == n_f
+    assert sum(r for _, r in seen) == int(0.3 * n_r)
+    assert len(seen) == math.ceil((n_f + int(0.3 * n_r)) / 128)
+    assert evaluated == [n_f]  # class forgetting: acc_v = 0, no validation pass
