@@ -52,7 +52,7 @@ def load(options: FashionOptions, data_root: Path | None):
 
 # Same CPU default as mnist (see plugins/datasets/mnist.py and the issue-6 note).
 DEFAULT_MODEL = {"name": "small-cnn", "options": {"width": 16, "stem_pool": True}}
-DEFAULT_RECIPE = {"name": "fast", "epochs": 2, "batch_size": 128, "lr": 0.1}
+DEFAULT_RECIPE = {"name": "fast", "epochs": 2, "batch_size": 256, "lr": 0.2}
 
 
 @hookimpl
