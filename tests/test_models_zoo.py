@@ -106,3 +106,34 @@ def test_adapters_selector_starts_as_identity(registry, name):
     selection.model.eval()
     with torch.no_grad():
         torch.testing.assert_close(selection.model(x), reference, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", list(TINY))
+def test_gpu_path_ops_on_cpu(registry, name):
+    """The fast recipe's GPU path (channels_last + bfloat16 autocast) runs each model; checked on CPU."""
+    shape = (3, 32, 32)
+    _, model = build(registry, name, shape)
+    model = model.to(memory_format=torch.channels_last).train()
+    x = torch.randn(4, *shape).contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = torch.nn.functional.cross_entropy(model(x), torch.tensor([0, 1, 2, 3]), label_smoothing=0.1)
+    loss.backward()
+    assert torch.isfinite(loss) and all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_batched_augmentation_is_a_per_sample_crop_and_flip():
+    from unlearnkit.data import random_crop, random_flip
+
+    x = torch.arange(2 * 1 * 6 * 6, dtype=torch.uint8).view(2, 1, 6, 6).repeat(64, 1, 1, 1)
+    gen = torch.Generator().manual_seed(0)
+    cropped = random_crop(x, 2, gen)
+    assert cropped.shape == x.shape and cropped.dtype == torch.uint8
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    for i in range(0, len(x), 17):  # every crop is some 6x6 window of the padded image
+        windows = padded[i, 0].unfold(0, 6, 1).unfold(1, 6, 1).reshape(-1, 6, 6)
+        assert any(torch.equal(w, cropped[i, 0]) for w in windows)
+    assert len({tuple(c.flatten().tolist()) for c in cropped[::2]}) > 5  # offsets differ per sample
+    flipped = random_flip(x, gen)
+    same = (flipped == x).flatten(1).all(1)
+    mirrored = (flipped == x.flip(3)).flatten(1).all(1)
+    assert bool((same | mirrored).all()) and 0 < int(mirrored.sum()) < len(x)
