@@ -25,12 +25,16 @@ unlearned ones: how well the attack separates models that never unlearned (near 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from unlearnkit import Field, MetricSpec, Options, hookimpl
 
 
 class ULiRAOptions(Options):
     k: int = Field(3, ge=2, description="models per side: unlearned (or original) and retrained seeds (seed paper: 3)")
-    split: str = Field("train_forget", description="samples attacked (seed: the forget set, train_forget)")
+    split: Literal["train_forget", "test_forget"] = Field(
+        "train_forget", description="samples attacked (seed: the forget set, train_forget)"
+    )
 
 
 def phi(ev, subject, split):
