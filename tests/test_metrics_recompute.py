@@ -78,3 +78,35 @@ def test_every_metric_recomputes_from_saved_outputs(tiny_config, run_config, wor
     confusion = json.loads((run_dir / "confusion.json").read_text())
     assert confusion["unlearned"] == ev.artifacts["confusion"]["unlearned"]
     assert json.loads((run_dir / "mia_nn.json").read_text()) == ev.artifacts["mia_nn"]
+
+
+@pytest.mark.slow
+def test_unlearned_shadow_outputs_come_from_the_cache_the_second_time(tiny_config, workbench):
+    layer = {"method": {"name": "rwft"}, "selector": {"name": "two-layer"}}
+    splits = ("train_forget", "test")
+    first = workbench(tiny_config, layer).unlearned_outputs(1, splits)
+    again = workbench(tiny_config, layer)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cached unlearned shadow was unlearned again")
+
+    again.unlearn = refuse
+    second = again.unlearned_outputs(1, splits)
+    assert all(torch.equal(first[s], second[s]) for s in splits)
+    assert first["train_forget"].shape == (len(again.scenario.splits["train_forget"]), again.data.num_classes)
+    # another method configuration is another cache entry
+    other = workbench(tiny_config, layer, {"target": {"name": "uniform"}})
+    other.unlearn = refuse
+    with pytest.raises(AssertionError, match="unlearned again"):
+        other.unlearned_outputs(1, splits)
+
+
+def test_default_metrics_are_cheap_and_all_selects_every_metric(registry):
+    from unlearnkit.resolve import expand_metrics
+
+    default = expand_metrics(["default"], registry)
+    every = expand_metrics(["all"], registry)
+    assert {"u-lira", "rmia"}.isdisjoint(default)
+    assert {"accuracy", "mia-salun", "mia-entropy", "mia-nn", "utv", "avg-gap", "time", "speedup"} <= set(default)
+    mine = {"per-class-accuracy", "confusion", "mia-kodge", "jsd", "zrf", "rf-jsd", "activation-distance"}
+    assert mine | {"weight-distance", "u-lira", "rmia"} <= set(every)
