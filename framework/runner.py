@@ -339,7 +339,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         scenario,
         {"original": _brief(prov_o), "retrained": _brief(prov_r)},
         plugins,
-        confusion=ev.artifacts.get("confusion", {}),
+        confusion={k: v for k, v in ev.artifacts.get("confusion", {}).items() if k in SUBJECTS},
         artifacts=ev.artifacts,
     )
     if write:
