@@ -22,7 +22,7 @@ class Strict(BaseModel):
 
 
 class ComponentRef(Strict):
-    name: str
+    name: str | None = None  # None: the default for this slot
     options: dict[str, Any] = Field(default_factory=dict)
 
 

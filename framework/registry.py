@@ -63,6 +63,8 @@ class Registry:
         except Exception as exc:
             _fail(info, hookspecs.REGISTRATION_HOOKS[kind], exc)
             self._drop(info.name)
+            if self.pm.get_plugin(info.name) is not None:
+                self.pm.unregister(name=info.name)
             return
         for spec in found:
             entry = Entry(spec, info.distribution, info.name, info.version)

@@ -60,26 +60,31 @@ def _component(registry: Registry, kind: str, name: str, options: dict[str, Any]
 
 
 def resolve(config: RunConfig, registry: Registry) -> Resolved:
-    dataset = _component(registry, "dataset", config.dataset.name, config.dataset.options)
+    dataset = _component(registry, "dataset", config.dataset.name or "digits", config.dataset.options)
     default_model = dataset.spec.default_model
     if isinstance(default_model, str):
         default_model = {"name": default_model}
-    model_ref = config.model or ComponentRef(**default_model)
+    model_ref = config.model or ComponentRef()
+    if model_ref.name is None:
+        # Options given without a model name refine the dataset's default model.
+        model_ref = ComponentRef(
+            name=default_model["name"], options={**default_model.get("options", {}), **model_ref.options}
+        )
     model = _component(registry, "model", model_ref.name, model_ref.options)
-    method = _component(registry, "method", config.method.name, config.method.options)
+    method = _component(registry, "method", config.method.name or "rwft", config.method.options)
     spec = method.spec
     target = None
     if config.target is not None and not spec.uses_target:
         raise UsageError(f"method {spec.name!r} does not use a forget target; drop --target")
     if spec.uses_target:
-        ref = config.target or ComponentRef(name=spec.default_target or "reweight")
-        target = _component(registry, "target", ref.name, ref.options)
+        ref = config.target or ComponentRef()
+        target = _component(registry, "target", ref.name or spec.default_target or "reweight", ref.options)
     selector = None
     if config.selector is not None and not spec.uses_selector:
         raise UsageError(f"method {spec.name!r} does not train selected parameters; drop --select")
     if spec.uses_selector:
-        ref = config.selector or ComponentRef(name=spec.default_selector)
-        selector = _component(registry, "selector", ref.name, ref.options)
+        ref = config.selector or ComponentRef()
+        selector = _component(registry, "selector", ref.name or spec.default_selector, ref.options)
     metrics = [
         _component(registry, "metric", name, config.metric_options.get(name))
         for name in expand_metrics(config.metrics, registry)
