@@ -9,8 +9,9 @@ The original and retrained models come from the model cache. By default the cach
 temporary folder, so retraining is timed in this very run, under the same machine load as the
 methods (``--cache-dir`` reuses a cache; the stored retrain time is then from whenever it was made).
 
-``--set recipe.epochs=3`` alone builds a "custom" recipe from the engine defaults; add
-``--set recipe.name=fast`` to override only the epochs of the dataset's preset.
+Any ``--set recipe.*`` replaces the dataset's default recipe: ``--set recipe.epochs=3`` alone
+builds a "custom" recipe from the engine defaults, ``--set recipe.name=fast`` starts from the
+"fast" preset instead (the dataset's own batch size and lr must then be set again).
 
 Examples::
 
