@@ -89,8 +89,18 @@ def resolve(config: RunConfig, registry: Registry) -> Resolved:
         _component(registry, "metric", name, config.metric_options.get(name))
         for name in expand_metrics(config.metrics, registry)
     ]
-    recipe = resolve_recipe(config.recipe if config.recipe is not None else dataset.spec.default_recipe)
+    recipe = resolve_recipe(recipe_layers(dataset.spec.default_recipe, config.recipe))
     return Resolved(config, dataset, model, method, target, selector, metrics, recipe)
+
+
+def recipe_layers(default: Any, chosen: Any) -> Any:
+    """The run's recipe: fields given without a recipe ``name`` refine the dataset's default recipe."""
+    if chosen is None:
+        return default
+    if isinstance(chosen, dict) and "name" not in chosen:
+        base = {"name": default} if isinstance(default, str) else dict(default)
+        return {**base, **chosen}
+    return chosen
 
 
 def expand_metrics(names: list[str], registry: Registry) -> list[str]:

@@ -321,6 +321,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         "description": bench.scenario.description,
         "forget_classes": bench.scenario.forget_classes,
         "forget_class_names": [bench.data.classes[c] for c in bench.scenario.forget_classes],
+        "classes": list(bench.data.classes),
         "fingerprint": bench.scenario.fingerprint,
         "data_fingerprint": bench.data_fingerprint,
         "sizes": {name: len(split) for name, split in bench.scenario.splits.items()},
