@@ -133,3 +133,9 @@ def test_recipe_fields_without_a_name_refine_the_datasets_default(registry):
     default = registry.spec("dataset", "digits").default_recipe
     assert recipe.epochs == 3 and recipe.name == default["name"] and recipe.lr == default["lr"]
     assert recipe.label_smoothing == default["label_smoothing"]
+
+
+def test_set_reaches_metric_options():
+    data: dict = {}
+    apply_set(data, "metric_options.utv.floor=true")
+    assert build_config([data]).metric_options == {"utv": {"floor": True}}
