@@ -215,7 +215,6 @@ class Workbench:
         model.eval().requires_grad_(False)
         return model, seconds, description
 
-
     def unlearned_outputs(self, seed: int, splits: tuple[str, ...]) -> dict[str, torch.Tensor]:
         """Logits on ``splits`` of the configured method applied to the original model of ``seed``.
 
