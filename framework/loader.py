@@ -71,13 +71,14 @@ def load_plugins(
     disabled = _names_from_env("UNLEARNKIT_DISABLE_PLUGINS") or set()
     allowed = _names_from_env("UNLEARNKIT_LOAD_PLUGINS")
     infos: list[PluginInfo] = []
+    identities: dict[Any, tuple[str, str]] = {}
     for ep in entry_points() if eps is None else eps:
         dist = getattr(ep, "dist", None)
-        dist_name = _normalise(dist.name) if dist is not None else "unknown"
+        dist_name, dist_version = _dist_identity(dist, identities)
         info = PluginInfo(
             name=f"{dist_name}:{ep.name}",
             distribution=dist_name,
-            version=dist.version if dist is not None else "?",
+            version=dist_version,
             entry_point=f"{ep.name} = {ep.value}",
         )
         infos.append(info)
@@ -96,6 +97,17 @@ def load_plugins(
         infos.append(info)
         _register(pm, plugin, info)
     return pm, infos
+
+
+def _dist_identity(dist: Any, seen: dict[Any, tuple[str, str]]) -> tuple[str, str]:
+    """Normalised name and version of a distribution; its METADATA is parsed once, not once per entry point."""
+    if dist is None:
+        return "unknown", "?"
+    key = getattr(dist, "_path", None) or id(dist)
+    if key not in seen:
+        metadata = dist.metadata
+        seen[key] = (_normalise(metadata["Name"]), metadata["Version"])
+    return seen[key]
 
 
 def _register(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> None:
