@@ -95,3 +95,44 @@ class GradientMethod(Method):
 
     def finish(self, ctx: UnlearnContext) -> nn.Module:
         return ctx.model
+
+
+class RelabelOptions(GradientOptions):
+    """Options of :class:`RelabelMethod`: how an epoch visits the forget and retain sets."""
+
+    order: Literal["forget-then-retain", "shuffled"] = Field(
+        "forget-then-retain",
+        description="'forget-then-retain': forget pass then retain pass per epoch (reference CIFAR-10 branch); "
+        "'shuffled': one shuffled pass over both (reference CIFAR-100 branch)",
+    )
+
+
+class RelabelMethod(GradientMethod):
+    """Forget samples trained towards the ``--target`` plugin's targets, retain samples towards their labels.
+
+    The loss of a batch is the mean over all its samples of the soft-target cross-entropy (forget)
+    and the cross-entropy (retain): the objective of Random Labeling as benchmarked by SalUn, which
+    SalUn itself reuses under its saliency mask. Subclasses only choose defaults.
+    """
+
+    options: RelabelOptions
+
+    def __init__(self, options: RelabelOptions):
+        super().__init__(options)
+        self.drive = "forget-then-retain" if options.order == "forget-then-retain" else "union"
+
+    def loss(self, ctx: UnlearnContext, batch: Batch) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
+        from unlearnkit.maths import soft_cross_entropy
+
+        (xf, yf), (xr, yr) = batch.forget, batch.retain
+        n_f, n_r = len(xf), len(xr)
+        logits = ctx.model(torch.cat([xf, xr]) if n_f and n_r else (xf if n_f else xr))
+        loss = logits.new_zeros(())
+        if n_f:
+            loss = loss + soft_cross_entropy(logits[:n_f], ctx.forget_targets(xf, yf)) * n_f
+        if n_r:
+            loss = loss + F.cross_entropy(logits[n_f:], yr) * n_r
+        return loss / (n_f + n_r)

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -376,7 +377,8 @@ def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = f"{stamp}-{resolved.dataset.name}-{resolved.method.name}-s{config.seed}-{os.getpid()}"
+    # Cells of a sweep finish within the same second in one process: a random suffix keeps names unique.
+    name = f"{stamp}-{resolved.dataset.name}-{resolved.method.name}-s{config.seed}-{uuid.uuid4().hex[:8]}"
     tmp = out / f".partial-{name}"
     final = out / name
     try:

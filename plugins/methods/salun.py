@@ -27,43 +27,18 @@ head instead of a saliency mask.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit.methods import RelabelMethod, RelabelOptions
 
 
-class SalUnOptions(GradientOptions):
+class SalUnOptions(RelabelOptions):
     epochs: int = Field(15, ge=0, description="epochs, each over the forget and the retain set (seed A.3: 15)")
     lr: float = Field(0.013, gt=0, description="learning rate (reference README: 0.013; search 5e-3..2e-2)")
     batch_size: int = Field(256, ge=1, description="batch size (reference: 256)")
-    order: Literal["forget-then-retain", "shuffled"] = Field(
-        "forget-then-retain",
-        description="'forget-then-retain': forget pass then retain pass per epoch (reference CIFAR-10 branch); "
-        "'shuffled': one shuffled pass over both (reference CIFAR-100 branch)",
-    )
 
 
-class SalUn(GradientMethod):
-    def __init__(self, options: SalUnOptions):
-        super().__init__(options)
-        self.drive = "forget-then-retain" if options.order == "forget-then-retain" else "union"
-
-    def loss(self, ctx, batch):
-        import torch
-        import torch.nn.functional as F
-
-        from unlearnkit.maths import soft_cross_entropy
-
-        (xf, yf), (xr, yr) = batch.forget, batch.retain
-        n_f, n_r = len(xf), len(xr)
-        logits = ctx.model(torch.cat([xf, xr]) if n_f and n_r else (xf if n_f else xr))
-        loss = logits.new_zeros(())
-        if n_f:
-            loss = loss + soft_cross_entropy(logits[:n_f], ctx.forget_targets(xf, yf)) * n_f
-        if n_r:
-            loss = loss + F.cross_entropy(logits[n_f:], yr) * n_r
-        return loss / (n_f + n_r)
+class SalUn(RelabelMethod):
+    """SalUn: the relabelling loss of :class:`RelabelMethod` with the defaults above."""
 
 
 @hookimpl
