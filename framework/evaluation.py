@@ -230,3 +230,24 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
                 )
             )
     return results
+
+
+def forget_distance(
+    ev: EvalContext, subject: str, floor: bool, prefix: str, distance: Any
+) -> dict[str, float | None] | None:
+    """``{prefix}_train`` / ``{prefix}_test``: ``distance(p_subject, p_retrained)`` on the forget splits.
+
+    ``distance`` maps two probability tensors to a float. The retrained model's own column holds
+    the floor when ``floor`` is set (the retrained model against the one of seed + 1, the best any
+    method can reach), and nothing otherwise. An empty split gives None.
+    """
+    other = "retrained"
+    if subject == "retrained":
+        if not floor:
+            return None
+        other = ev.shadow("retrained", ev.seed + 1)
+    out: dict[str, float | None] = {}
+    for suffix, split in (("train", "train_forget"), ("test", "test_forget")):
+        empty = len(ev.labels(split)) == 0
+        out[f"{prefix}_{suffix}"] = None if empty else distance(ev.probs(subject, split), ev.probs(other, split))
+    return out

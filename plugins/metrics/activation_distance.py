@@ -18,18 +18,9 @@ class ADOptions(Options):
 
 
 def compute(ev, subject, options):
-    other = "retrained"
-    if subject == "retrained":
-        if not options.floor:
-            return None
-        other = ev.shadow("retrained", ev.seed + 1)
-    out = {}
-    for row, split in (("ad_train", "train_forget"), ("ad_test", "test_forget")):
-        if len(ev.labels(split)) == 0:
-            out[row] = None
-            continue
-        out[row] = (ev.probs(subject, split) - ev.probs(other, split)).norm(dim=1).mean().item()
-    return out
+    from unlearnkit.evaluation import forget_distance
+
+    return forget_distance(ev, subject, options.floor, "ad", lambda p, q: (p - q).norm(dim=1).mean().item())
 
 
 @hookimpl

@@ -36,18 +36,9 @@ def divergence(p, q, flavor):
 
 
 def compute(ev, subject, options):
-    other = "retrained"
-    if subject == "retrained":
-        if not options.floor:
-            return None
-        other = ev.shadow("retrained", ev.seed + 1)
-    out = {}
-    for row, split in (("jsd_train", "train_forget"), ("jsd_test", "test_forget")):
-        if len(ev.labels(split)) == 0:
-            out[row] = None
-            continue
-        out[row] = divergence(ev.probs(subject, split), ev.probs(other, split), options.flavor)
-    return out
+    from unlearnkit.evaluation import forget_distance
+
+    return forget_distance(ev, subject, options.floor, "jsd", lambda p, q: divergence(p, q, options.flavor))
 
 
 @hookimpl

@@ -22,20 +22,10 @@ class UTVOptions(Options):
 
 
 def compute(ev, subject, options):
+    from unlearnkit.evaluation import forget_distance
     from unlearnkit.maths import total_variation
 
-    other = "retrained"
-    if subject == "retrained":
-        if not options.floor:
-            return None
-        other = ev.shadow("retrained", ev.seed + 1)
-    out = {}
-    for row, split in (("utv_train", "train_forget"), ("utv_test", "test_forget")):
-        if len(ev.labels(split)) == 0:
-            out[row] = None
-            continue
-        out[row] = total_variation(ev.probs(subject, split), ev.probs(other, split)).mean().item()
-    return out
+    return forget_distance(ev, subject, options.floor, "utv", lambda p, q: total_variation(p, q).mean().item())
 
 
 @hookimpl
