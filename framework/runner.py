@@ -162,15 +162,14 @@ class Workbench:
         seed = self.resolved.config.seed if seed is None else seed
         return self.reference_model(self.scenario.train_forget, seed, "retrained")
 
-    def unlearn(self, original: torch.nn.Module, seed: int) -> tuple[torch.nn.Module, float, str]:
-        """Apply the configured method to a copy of ``original``; return (model, seconds, selection)."""
+    def context(self, original: torch.nn.Module, seed: int) -> UnlearnContext:
+        """The context a method receives: a copy of ``original`` to change, a frozen teacher, data, target."""
         r = self.resolved
-        torch.manual_seed(seed)
         target = None
         if r.target is not None:
             build_target = r.target.spec.load()
             target = functools.partial(_call_target, build_target, options=r.target.options)
-        ctx = UnlearnContext(
+        return UnlearnContext(
             model=copy.deepcopy(original),
             original=frozen_copy(original),
             data=self.data,
@@ -190,6 +189,12 @@ class Workbench:
             train_model=lambda excluded, s=seed: self.reference_model(excluded, s, "retrained"),
             needs=tuple(r.method.spec.needs),
         )
+
+    def unlearn(self, original: torch.nn.Module, seed: int) -> tuple[torch.nn.Module, float, str]:
+        """Apply the configured method to a copy of ``original``; return (model, seconds, selection)."""
+        r = self.resolved
+        torch.manual_seed(seed)
+        ctx = self.context(original, seed)
         description = "n/a"
         if r.selector is not None:
             selection = r.selector.spec.load()(ctx.model, r.model.spec, r.selector.options, ctx)

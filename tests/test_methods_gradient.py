@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -32,23 +30,9 @@ def bench(tiny_config, workbench):
 
 def make_ctx(bench, original, seed: int = 0):
     """A context like the engine's, for calling a method's pieces directly."""
-    from unlearnkit.context import UnlearnContext, frozen_copy
-
-    r = bench.resolved
-    return UnlearnContext(
-        model=copy.deepcopy(original),
-        original=frozen_copy(original),
-        data=bench.data,
-        scenario=bench.scenario,
-        pre=bench.pre,
-        device=bench.device,
-        seed=seed,
-        model_spec=r.model.spec,
-        model_options=r.model.options,
-        build_model=bench.build_model,
-        generator=torch.Generator().manual_seed(seed),
-        needs=("forget", "retain", "test"),
-    )
+    ctx = bench.context(original, seed)
+    ctx.needs = ("forget", "retain", "test")  # the tests read every split directly
+    return ctx
 
 
 def forget_batch(ctx):

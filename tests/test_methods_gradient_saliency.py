@@ -27,24 +27,13 @@ def reference_masks(original, bench, ratio=0.5):
 
 
 def test_saliency_mask_is_the_global_top_fraction_at_the_original_weights(tiny_config, workbench):
-    from unlearnkit.context import UnlearnContext, frozen_copy
     from unlearnkit.plugins.selectors.saliency import SaliencyOptions, saliency_scores, select, top_fraction_masks
 
     bench = workbench(tiny_config, {"method": {"name": "salun"}, "selector": SAL})
     original, _ = bench.original()
     expected, k = reference_masks(original, bench)
-    ctx = UnlearnContext(
-        model=copy.deepcopy(original).train(),
-        original=frozen_copy(original),
-        data=bench.data,
-        scenario=bench.scenario,
-        pre=bench.pre,
-        device=bench.device,
-        seed=0,
-        model_spec=bench.resolved.model.spec,
-        model_options=bench.resolved.model.options,
-        build_model=bench.build_model,
-    )
+    ctx = bench.context(original, seed=0)
+    ctx.model.train()
     buffers = {n: b.clone() for n, b in ctx.model.named_buffers()}
     masks = top_fraction_masks(saliency_scores(ctx.model, ctx, SaliencyOptions(augment=False)), 0.5)
     assert sum(int(m.sum()) for m in masks.values()) == k

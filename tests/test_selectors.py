@@ -64,20 +64,7 @@ def test_adapters_leave_outputs_unchanged_at_step_zero(tiny_config, workbench, r
     bench = workbench(tiny_config, RWFT, {"selector": {"name": "adapters"}})
     model, _ = bench.original()
     entry = registry.get("selector", "adapters")
-    from unlearnkit.context import UnlearnContext
-
-    ctx = UnlearnContext(
-        model=None,
-        original=model,
-        data=bench.data,
-        scenario=bench.scenario,
-        pre=bench.pre,
-        device=bench.device,
-        seed=0,
-        model_spec=bench.resolved.model.spec,
-        model_options=bench.resolved.model.options,
-        build_model=bench.build_model,
-    )
+    ctx = bench.context(model, seed=0)
     adapted = entry.spec.load()(copy.deepcopy(model), bench.resolved.model.spec, entry.spec.options(), ctx).model
     x = bench.pre(bench.data.test_x[:64])
     with torch.no_grad():
