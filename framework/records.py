@@ -152,8 +152,12 @@ class TargetSpec(ComponentSpec):
     inputs the student sees; ``removed`` is a bool mask of the same shape marking the classes
     that must get zero mass (the forget classes, or a sample's own label in random-subset
     forgetting).
+
+    ``scenarios`` lists the forget scenarios the target is defined for (``"class"``,
+    ``"random"``); the engine refuses any other before training anything.
     """
 
+    scenarios: tuple[str, ...] = ("class", "random")
     kind: ClassVar[str] = "target"
 
 

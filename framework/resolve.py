@@ -79,6 +79,7 @@ def resolve(config: RunConfig, registry: Registry) -> Resolved:
     if spec.uses_target:
         ref = config.target or ComponentRef()
         target = _component(registry, "target", ref.name or spec.default_target or "reweight", ref.options)
+        _check_scenario(registry, target, config.forget.scenario)
     selector = None
     if config.selector is not None and not spec.uses_selector:
         raise UsageError(f"method {spec.name!r} does not train selected parameters; drop --select")
@@ -115,3 +116,13 @@ def expand_metrics(names: list[str], registry: Registry) -> list[str]:
             chosen = [name]
         out.extend(n for n in chosen if n not in out)
     return out
+
+
+def _check_scenario(registry: Registry, target: Component, scenario: str) -> None:
+    if scenario in target.spec.scenarios:
+        return
+    fitting = [n for n in registry.names("target") if scenario in registry.get("target", n).spec.scenarios]
+    raise UsageError(
+        f"target {target.name!r} is defined for {' and '.join(target.spec.scenarios)} forgetting only, "
+        f"not {scenario} forgetting; accepted: --target {', '.join(fitting) or '(none installed)'}"
+    )

@@ -28,6 +28,8 @@ def invoke(*args: str):
         (["--forget", "0", "--forget-fraction", "0.1"], "give exactly one of forget classes, fraction or count"),
         (["--method", "retrain", "--select", "two-layer"], "does not train selected parameters"),
         (["--device", "tpu"], "unknown device 'tpu'"),
+        (["--forget-fraction", "0.1"], "target 'reweight' is defined for class forgetting only"),
+        (["--forget-count", "9", "--target", "max-class"], "accepted: --target random-label, uniform"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):

@@ -69,13 +69,13 @@ def test_cli_forget_flags_resolve(tmp_path):
     several = runner.invoke(app, ["run", "--forget", "1,7", "--dry-run"])
     assert several.exit_code == 0, several.output
     assert json.loads(several.output)["forget"]["classes"] == ["1", "7"]
-    frac = runner.invoke(app, ["run", "--dataset", "mnist", "--forget-fraction", "0.1", "--dry-run"])
+    frac = runner.invoke(app, ["run", "--dataset", "mnist", "--forget-fraction", "0.1", "--method", "lotus", "--dry-run"])
     assert frac.exit_code == 0, frac.output
     cfg = json.loads(frac.output)
     assert cfg["forget"]["fraction"] == 0.1 and not cfg["forget"]["classes"]
     # mnist's default model carries options: the CPU-cheap small-cnn.
     assert cfg["model"] == {"name": "small-cnn", "options": {"width": 16, "stem_pool": True}}
-    count = runner.invoke(app, ["run", "--forget-count", "50", "--dry-run"])
+    count = runner.invoke(app, ["run", "--forget-count", "50", "--target", "uniform", "--dry-run"])
     assert count.exit_code == 0 and json.loads(count.output)["forget"]["count"] == 50
 
 
@@ -114,7 +114,9 @@ def test_run_records_the_split(run_config, tiny_config, forget):
         "recipe": {"name": "fast", "epochs": 5, "batch_size": 64, "lr": 0.05},
         "model": {"name": "small-cnn", "options": {"width": 8}},
     }
-    result = run_config(tiny_config, quick, {"forget": forget, "method": {"name": "rwft"}}, write=True)
+    # reweight is a class-forgetting target; a random subset gets the uniform one.
+    target = {"name": "reweight" if forget["classes"] else "uniform"}
+    result = run_config(tiny_config, quick, {"forget": forget, "method": {"name": "rwft"}, "target": target}, write=True)
     split = json.loads((Path(result.run_dir) / "split.json").read_text())
     assert split["fingerprint"] == result.scenario["fingerprint"] and len(split["fingerprint"]) == 16
     if forget["classes"]:

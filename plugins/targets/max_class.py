@@ -22,6 +22,9 @@ def build(original_logits, removed, generator, options):
 def register_targets(register):
     register(
         TargetSpec(
-            name="max-class", summary="move the forget mass to the nearest retained class (seed Eq. 6)", factory=build
+            name="max-class",
+            summary="move the forget mass to the nearest retained class (seed Eq. 6)",
+            factory=build,
+            scenarios=("class",),  # same reason as reweight: a random subset has no class to remove
         )
     )
