@@ -69,7 +69,9 @@ def test_cli_forget_flags_resolve(tmp_path):
     several = runner.invoke(app, ["run", "--forget", "1,7", "--dry-run"])
     assert several.exit_code == 0, several.output
     assert json.loads(several.output)["forget"]["classes"] == ["1", "7"]
-    frac = runner.invoke(app, ["run", "--dataset", "mnist", "--forget-fraction", "0.1", "--method", "lotus", "--dry-run"])
+    frac = runner.invoke(
+        app, ["run", "--dataset", "mnist", "--forget-fraction", "0.1", "--method", "lotus", "--dry-run"]
+    )
     assert frac.exit_code == 0, frac.output
     cfg = json.loads(frac.output)
     assert cfg["forget"]["fraction"] == 0.1 and not cfg["forget"]["classes"]
@@ -116,7 +118,9 @@ def test_run_records_the_split(run_config, tiny_config, forget):
     }
     # reweight is a class-forgetting target; a random subset gets the uniform one.
     target = {"name": "reweight" if forget["classes"] else "uniform"}
-    result = run_config(tiny_config, quick, {"forget": forget, "method": {"name": "rwft"}, "target": target}, write=True)
+    result = run_config(
+        tiny_config, quick, {"forget": forget, "method": {"name": "rwft"}, "target": target}, write=True
+    )
     split = json.loads((Path(result.run_dir) / "split.json").read_text())
     assert split["fingerprint"] == result.scenario["fingerprint"] and len(split["fingerprint"]) == 16
     if forget["classes"]:
