@@ -9,6 +9,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,37 @@ class Workbench:
                 self.reporter.stop()
 
         return self.cache.get_or_train(parts, functools.partial(self.build_model, seed), train, self.device)
+
+    def stored_outputs(self, model: torch.nn.Module, provenance: dict[str, Any]) -> Callable[[str], torch.Tensor]:
+        """``part -> logits`` of a cached reference model on the whole train or test set, themselves cached.
+
+        Keyed by the model's cache key and the device type, so every run and scenario on the same
+        original (or retrained) model reuses one forward pass. Loaded on first use.
+        """
+        parts = {"kind": "reference-outputs", "model": provenance["key"], "device": self.device.type}
+        shapes = {"train_set": len(self.data.train_y), "test_set": len(self.data.test_y)}
+        loaded: dict[str, torch.Tensor] = {}
+
+        def build() -> torch.nn.Module:
+            holder = torch.nn.Module()
+            for part, n in shapes.items():
+                holder.register_buffer(part, torch.zeros(n, self.data.num_classes))
+            return holder
+
+        def compute(holder: torch.nn.Module) -> float:
+            start = time.perf_counter()
+            ev = EvalContext({"m": model}, self.data, self.scenario, self.pre, self.device)
+            holder.train_set.copy_(ev.forward(model, self.data.train_x))
+            holder.test_set.copy_(ev.forward(model, self.data.test_x))
+            return time.perf_counter() - start
+
+        def get(part: str) -> torch.Tensor:
+            if not loaded:
+                holder, _ = self.cache.get_or_train(parts, build, compute, torch.device("cpu"))
+                loaded.update({name: getattr(holder, name).detach() for name in shapes})
+            return loaded[f"{part}_set"]
+
+        return get
 
     def original(self, seed: int | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
         seed = self.resolved.config.seed if seed is None else seed
@@ -317,6 +349,10 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
     )
     ev.shared["workbench"] = bench
     ev.registry = registry
+    ev.stored = {
+        "original": bench.stored_outputs(original, prov_o),
+        "retrained": bench.stored_outputs(retrained, prov_r),
+    }
     options = {m.name: m.options for m in resolved.metrics}
     metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
     call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})

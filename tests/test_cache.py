@@ -69,3 +69,25 @@ def test_same_config_same_seed_same_metrics(tiny_config, run_config):
         return {m.name: m.values for m in result.metrics if m.metric not in ("time", "speedup")}
 
     assert values(run_config(tiny_config, layer)) == values(run_config(tiny_config, layer))
+
+
+def test_reference_outputs_are_stored_once_and_shared_across_scenarios(tiny_config, workbench, monkeypatch):
+    from unlearnkit.evaluation import EvalContext
+
+    first = workbench(tiny_config, {"forget": {"classes": [0]}})
+    original, provenance = first.original()
+    direct = EvalContext({"m": original}, first.data, first.scenario, first.pre, first.device).forward(
+        original, first.data.train_x
+    )
+    stored = first.stored_outputs(original, provenance)("train")
+    assert torch.allclose(stored, direct, atol=1e-5)
+
+    # Another scenario on the same original model reads them back instead of running the model.
+    second = workbench(tiny_config, {"forget": {"classes": [3]}})
+    model, prov = second.original()
+    monkeypatch.setattr(EvalContext, "forward", lambda *a, **k: (_ for _ in ()).throw(AssertionError("forward")))
+    ev = EvalContext({"original": model}, second.data, second.scenario, second.pre, second.device)
+    ev.stored = {"original": second.stored_outputs(model, prov)}
+    forget = ev.logits("original", "train_forget")
+    assert torch.equal(forget, stored[second.scenario.splits["train_forget"].index])
+    assert len(ev.logits("original", "test_forget")) == len(second.scenario.splits["test_forget"])
