@@ -14,6 +14,12 @@ specialised to the forget data and are multiplied by ``beta = min(lambda * I_D /
 every other entry, and every BatchNorm buffer, is left bit-identical. Because ``0 <= beta <= 1``
 no magnitude ever grows. All parameters take part (conv, linear, biases, BatchNorm affine), as in
 the reference. There is no learning rate and no optimizer step.
+
+``alpha`` decides everything, and the reference's 10 is tuned for ResNet-18 (its ViT runs use 5,
+its face-recognition runs 50). On small models it is sharp: digits, small CNN, class 0, seed 0,
+alpha 5 / 10 / 20 / 50 gave retain test accuracy 73.1 / 94.1 / 99.7 / 99.4 (original 99.4) and
+forget accuracy 0 / 0 / 0 / 100. Sweep it (``unlearn sweep --method 'ssd alpha=20'``) before
+trusting one value on a new architecture.
 """
 
 from __future__ import annotations
