@@ -10,8 +10,10 @@ loss and the optimizer is an ordinary SGD (momentum 0.9, weight decay 5e-4 kept 
 reference: it still pulls weights towards zero during the ascent). Cross-entropy is unbounded and,
 like the reference, there is no clipping or early stop: a fixed, small budget is the only safeguard.
 
-Protocol of the defaults: 20 epochs follow the seed paper's baseline budget (seed appendix A.3;
-reference README: 5); lr 1e-4 and batch 256 follow the reference README.
+Defaults follow the reference README: 5 epochs, lr 1e-4, batch 256. The seed paper ran 20 epochs
+(appendix A.3; its presets set that), but on a small model the unbounded ascent then destroys it:
+Fashion-MNIST, small CNN, class 0, seed 1, 20 epochs at lr 1e-4 left 11.1% retain test accuracy
+(random guessing), 5 epochs kept 84.5% (20 epochs at lr 1e-5: 86.4%), both with forget accuracy 0.
 
 Combinations: ``--select`` restricts the ascent to chosen parameters (``saliency`` = masked GA).
 The forget loss uses the true labels, so ``--target`` is refused.
@@ -24,7 +26,7 @@ from unlearnkit.methods import GradientMethod, GradientOptions
 
 
 class GAOptions(GradientOptions):
-    epochs: int = Field(20, ge=0, description="passes over the forget set (seed A.3: 20; reference README: 5)")
+    epochs: int = Field(5, ge=0, description="passes over the forget set (reference README: 5; seed A.3: 20)")
     lr: float = Field(1e-4, gt=0, description="learning rate (reference README: 1e-4)")
     batch_size: int = Field(256, ge=1, description="batch size (reference: 256)")
 
