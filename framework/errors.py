@@ -29,5 +29,9 @@ class DataNotFoundError(UsageError):
     pass
 
 
+class ScenarioMismatchError(UsageError):
+    """A component that is not defined for the requested forget scenario (a sweep skips such cells)."""
+
+
 class ComponentRuntimeError(UnlearnError):
     pass

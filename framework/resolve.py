@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unlearnkit.config import ComponentRef, RecipeConfig, RunConfig, resolve_recipe
-from unlearnkit.errors import UsageError
+from unlearnkit.errors import ScenarioMismatchError, UsageError
 from unlearnkit.records import Options
 from unlearnkit.registry import Entry, Registry
 
@@ -122,7 +122,7 @@ def _check_scenario(registry: Registry, target: Component, scenario: str) -> Non
     if scenario in target.spec.scenarios:
         return
     fitting = [n for n in registry.names("target") if scenario in registry.get("target", n).spec.scenarios]
-    raise UsageError(
+    raise ScenarioMismatchError(
         f"target {target.name!r} is defined for {' and '.join(target.spec.scenarios)} forgetting only, "
         f"not {scenario} forgetting; accepted: --target {', '.join(fitting) or '(none installed)'}"
     )

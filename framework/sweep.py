@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unlearnkit.config import apply_set, build_config, load_config_file, normalise
-from unlearnkit.errors import UnknownComponentError, UsageError
+from unlearnkit.errors import ScenarioMismatchError, UnknownComponentError, UsageError
 
 KEY_EXCLUDED = ("out", "cache_dir", "device", "save_outputs", "data_root")
 
@@ -353,7 +353,14 @@ def expand(spec: SweepSpec, registry: Any, runtime: dict[str, Any] | None = None
                             layers.append({"model": model})
                         layers += [entry.layer(name), {"forget": scenario, "seed": seed}, runtime]
                         config = build_config(layers)
-                        resolved = resolve(config, registry)
+                        try:
+                            resolved = resolve(config, registry)
+                        except ScenarioMismatchError as exc:
+                            # e.g. a class-forgetting target crossed with a random-subset scenario
+                            note = f"{entry.display()} x {forget_label(scenario)}: {exc}"
+                            if note not in plan.skipped:
+                                plan.skipped.append(note)
+                            continue
                         rc = resolved.as_config()
                         key = cell_key(rc)
                         if key in seen:

@@ -90,8 +90,12 @@ def test_sweep_file_toml_and_yaml(registry, tmp_path):
     spec = load_sweep_file(toml)
     assert spec.name == "grid"
     plan = expand(spec, registry)
-    assert len(plan.cells) == 2 * 3 * 3
-    assert {c.forget for c in plan.cells} == {"classes=0", "classes=1,2", "fraction=0.1"}
+    # rwft's reweight target is class forgetting only: the random-subset cells are skipped, with the reason.
+    assert len(plan.cells) == 2 * 3 * 2
+    assert {c.forget for c in plan.cells} == {"classes=0", "classes=1,2"}
+    assert any("fraction=0.1" in note and "class forgetting only" in note for note in plan.skipped)
+    spec.methods[1].target = "uniform"
+    assert {c.forget for c in expand(spec, registry).cells} == {"classes=0", "classes=1,2", "fraction=0.1"}
     yaml_file = tmp_path / "grid.yaml"
     yaml_file.write_text("methods:\n  - name: rwft\nseeds: [5]\n")
     assert [c.seed for c in expand(load_sweep_file(yaml_file), registry).cells] == [5]
