@@ -100,3 +100,26 @@ class ModelCache:
             save_weights(model, weights, metadata={"key": key})
             write_json(meta, provenance)
             return model.eval(), {**provenance, "cache_hit": False}
+
+
+class RowStore:
+    """Metric rows of one cached model (``per_model`` metrics), in ``<key>.rows.json`` beside it."""
+
+    MISSING = object()
+
+    def __init__(self, cache: ModelCache, key: str):
+        self.cache, self.key = cache, key
+        self.path = cache.models / f"{key}.rows.json"
+        self._rows: dict[str, Any] | None = None
+
+    def get(self, row_key: str) -> Any:
+        if self._rows is None:
+            self._rows = json.loads(self.path.read_text()) if self.path.exists() else {}
+        return self._rows.get(row_key, self.MISSING)
+
+    def put(self, row_key: str, value: Any) -> None:
+        with self.cache._lock(self.key):  # other processes may add rows for other scenarios meanwhile
+            rows = json.loads(self.path.read_text()) if self.path.exists() else {}
+            rows[row_key] = value
+            write_json(self.path, rows)
+        self._rows = rows

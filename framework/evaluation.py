@@ -62,6 +62,8 @@ class EvalContext:
     # subject -> callable("train" | "test") giving the model's logits on the whole set, stored with
     # the model in the cache: a cached model's outputs are computed once across runs and scenarios.
     stored: dict[str, Any] = field(default_factory=dict)
+    # subject -> RowStore of a cached reference model: rows of ``per_model`` metrics, kept across runs
+    row_store: dict[str, Any] = field(default_factory=dict)
     _logits: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     _probs: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     _metric_memo: dict[tuple[str, str, str], Any] = field(default_factory=dict)
@@ -163,8 +165,20 @@ class EvalContext:
             options = spec.options()
         key = (name, subject, options.model_dump_json())
         if key not in self._metric_memo:
-            self._metric_memo[key] = spec.load()(self, subject, options)
+            self._metric_memo[key] = self._rows(spec, spec.load(), subject, options, key[2])
         return self._metric_memo[key]
+
+    def _rows(self, spec: Any, fn: Any, subject: str, options: Any, options_json: str | None) -> Any:
+        """``fn``'s rows for ``subject``, read from / written to the subject's row store when it has one."""
+        store = self.row_store.get(subject) if spec.per_model and options_json is not None else None
+        if store is None:
+            return fn(self, subject, options)
+        row_key = _row_key(self, spec, fn, options_json)
+        values = store.get(row_key)
+        if values is store.MISSING:
+            values = fn(self, subject, options)
+            store.put(row_key, values)
+        return values
 
     def _from_store(self, subject: str, split: str) -> torch.Tensor:
         if split == "test":
@@ -218,7 +232,7 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
                 if memo_options is not None and key in ev._metric_memo:
                     values = ev._metric_memo[key]
                 else:
-                    values = fn(ev, subject, options[spec.name])
+                    values = ev._rows(spec, fn, subject, options[spec.name], memo_options)
                     if memo_options is not None:
                         ev._metric_memo[key] = values
             except MetricUnavailable as exc:
@@ -242,6 +256,26 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
                 )
             )
     return results
+
+
+_SOURCE_HASHES: dict[Any, str] = {}
+
+
+def _row_key(ev: EvalContext, spec: Any, fn: Any, options_json: str) -> str:
+    """What a stored per-model row depends on, including the metric's own source (code changes miss)."""
+    import hashlib
+    import inspect
+    import json
+
+    if fn not in _SOURCE_HASHES:
+        from unlearnkit import __version__, maths
+
+        try:
+            source = inspect.getsource(inspect.getmodule(fn)) + inspect.getsource(maths)
+        except (OSError, TypeError):
+            source = repr(fn)
+        _SOURCE_HASHES[fn] = hashlib.sha256(f"{__version__}\n{source}".encode()).hexdigest()[:16]
+    return json.dumps([spec.name, options_json, ev.scenario.fingerprint, ev.seed, _SOURCE_HASHES[fn]])
 
 
 def forget_distance(

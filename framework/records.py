@@ -88,7 +88,10 @@ class MetricSpec(ComponentSpec):
     value for that subject. ``ev`` is an :class:`unlearnkit.evaluation.EvalContext`.
     ``direction`` (or ``row_directions`` per row) says which way is better: ``"higher"``,
     ``"lower"`` or ``"match"`` the retrained model. ``needs`` lists models that must exist
-    (e.g. ``("retrained",)``).
+    (e.g. ``("retrained",)``). ``per_model=True`` declares that a subject's value depends only
+    on that subject's outputs, the scenario, the options and the seed (not on the other models):
+    the engine then stores it with cached reference models and computes it once (worth it for
+    expensive metrics such as the SVC attacks).
     """
 
     direction: Direction = "match"
@@ -96,6 +99,7 @@ class MetricSpec(ComponentSpec):
     definition: str = ""
     needs: tuple[str, ...] = ()
     default: bool = False
+    per_model: bool = False
     kind: ClassVar[str] = "metric"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from unlearnkit.cache import ModelCache
+from unlearnkit.cache import ModelCache, RowStore
 from unlearnkit.config import RunConfig
 from unlearnkit.context import UnlearnContext, frozen_copy
 from unlearnkit.data import ImageDataset, Preprocess, Scenario, make_scenario
@@ -353,6 +353,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         "original": bench.stored_outputs(original, prov_o),
         "retrained": bench.stored_outputs(retrained, prov_r),
     }
+    ev.row_store = {"original": RowStore(bench.cache, prov_o["key"]), "retrained": RowStore(bench.cache, prov_r["key"])}
     options = {m.name: m.options for m in resolved.metrics}
     metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
     call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})

@@ -91,3 +91,35 @@ def test_reference_outputs_are_stored_once_and_shared_across_scenarios(tiny_conf
     forget = ev.logits("original", "train_forget")
     assert torch.equal(forget, stored[second.scenario.splits["train_forget"].index])
     assert len(ev.logits("original", "test_forget")) == len(second.scenario.splits["test_forget"])
+
+
+def test_per_model_metric_rows_are_stored_with_the_reference_model(tiny_config, workbench, tmp_path):
+    from types import SimpleNamespace
+
+    from unlearnkit import MetricSpec, Options
+    from unlearnkit.cache import RowStore
+    from unlearnkit.evaluation import EvalContext, compute_metrics
+
+    class Opts(Options):
+        k: int = 1
+
+    calls = []
+
+    def score(ev, subject, options):
+        calls.append((subject, options.k))
+        return {"score": float(ev.logits(subject, "train_forget").sum()) * options.k}
+
+    spec = MetricSpec(name="probe", summary="s", factory=score, options=Opts, per_model=True)
+    entry = SimpleNamespace(spec=spec)
+
+    def evaluate(bench, k):
+        original, provenance = bench.original()
+        ev = EvalContext({"original": original}, bench.data, bench.scenario, bench.pre, bench.device)
+        ev.row_store = {"original": RowStore(bench.cache, provenance["key"])}
+        return compute_metrics(ev, [entry], {"probe": Opts(k=k)})[0].values["original"]
+
+    first = evaluate(workbench(tiny_config), 1)
+    assert evaluate(workbench(tiny_config), 1) == first and calls == [("original", 1)]  # read back
+    evaluate(workbench(tiny_config), 2)  # other options: computed
+    evaluate(workbench(tiny_config, {"forget": {"classes": [4]}}), 1)  # other scenario: computed
+    assert calls == [("original", 1), ("original", 2), ("original", 1)]

@@ -36,5 +36,6 @@ def register_metrics(register):
             direction="match",
             definition="LogReg(balanced) on entropy: train-retain (member) vs full test (non-member); % of train-forget predicted member",
             default=True,
+            per_model=True,  # depends on this model's outputs only: stored with cached models
         )
     )

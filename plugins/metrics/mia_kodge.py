@@ -54,5 +54,6 @@ def register_metrics(register):
             factory=compute,
             direction="match",
             definition="SVC fit on p_y: train-retain (member) vs train-forget (non-member); % of test-forget predicted non-member",
+            per_model=True,  # depends on this model's outputs only: stored with cached models
         )
     )

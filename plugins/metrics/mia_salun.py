@@ -37,5 +37,6 @@ def register_metrics(register):
             direction="match",
             definition="SVC fit on p_y: train-retain[:|test-retain|] (member) vs test-retain (non-member); % of train-forget predicted non-member",
             default=True,
+            per_model=True,  # depends on this model's outputs only: stored with cached models
         )
     )
