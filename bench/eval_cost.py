@@ -10,8 +10,9 @@ time includes that pass (a fresh EvalContext computes the outputs the metrics re
 ratio is total evaluation time / bare inference time. Rounds alternate (inference, metrics,
 inference, ...) in one process so load drifts hit both; reported is the median per-round ratio.
 Two evaluations are timed: ``cold`` computes every model's outputs, as the first run on a new
-original model does; ``warm`` reads the original and retrained models' outputs from the model
-cache (stored there by the first run), as every later run and sweep cell on them does.
+original model does; ``warm`` reads the original and retrained models' outputs, and their rows
+of ``per_model`` metrics (the scikit-learn attacks), from the model cache (stored there by the
+first run), as every later run and sweep cell on them does.
 Models come from the cache (``UNLEARNKIT_CACHE_DIR``); unlearning is done once, not timed.
 
 Usage::
@@ -38,6 +39,7 @@ def main() -> None:
 
     import torch
 
+    from unlearnkit.cache import RowStore
     from unlearnkit.config import build_config
     from unlearnkit.evaluation import SUBJECTS, EvalContext, compute_metrics
     from unlearnkit.registry import get_registry
@@ -73,8 +75,9 @@ def main() -> None:
     entries = [m.entry for m in resolved.metrics]
     options = {m.name: m.options for m in resolved.metrics}
 
+    prov_o = bench.original()[1]
     stored = {
-        "original": bench.stored_outputs(original, bench.original()[1]),
+        "original": bench.stored_outputs(original, prov_o),
         "retrained": bench.stored_outputs(retrained, prov_r),
     }
 
@@ -84,6 +87,9 @@ def main() -> None:
         ev.registry = registry
         if warm:
             ev.stored = dict(stored)
+            ev.row_store = {
+                s: RowStore(bench.cache, p["key"]) for s, p in (("original", prov_o), ("retrained", prov_r))
+            }
         return ev
 
     def inference() -> float:
