@@ -6,8 +6,9 @@ table shows the mean +- std (numpy ``std``, ddof=0) of those per-seed averages. 
 ``Retraining`` are the original and retrained models' values (one per scenario and seed,
 shared by every method). The gap of a method to retrain is ``|mean(method) - mean(retraining)|``
 per row, computed from the seed means as LoTUS does; ``avg gap`` is its mean over the rows that
-have a retrained value. Rows whose retrained value is empty (UTV: a distance to the retrained
-model already) have no gap.
+have a retrained value and are not lower-is-better (those are costs or distances, e.g. time,
+RF-JSD, Avg Gap itself, whose own value is the score). Rows whose retrained value is empty (UTV:
+a distance to the retrained model already) have no gap.
 
 Figures (PNG, matplotlib): confusion matrices original / unlearned / retrained on the test set
 (seed Figs. 1 and 3), where the forgotten class's test samples go (seed Fig. 4), and UTV per
@@ -158,14 +159,14 @@ def summarise(group: Group, rows: list[str]) -> Summary:
                 per_scenario[(label, scenario, row)] = aggregate(vals)
     gaps: dict[str, dict[str, float | None]] = {}
     avg_gap: dict[str, float | None] = {}
+    directions = {row: _direction(group.cells, row) for row in rows}
     for label, by_row in stats.items():
         gaps[label] = {}
         for row in rows:
             ref, own = stats["Retraining"][row].mean, by_row[row].mean
             gaps[label][row] = abs(own - ref) if ref is not None and own is not None else None
-        present = [g for g in gaps[label].values() if g is not None]
+        present = [g for row, g in gaps[label].items() if g is not None and directions[row] != "lower"]
         avg_gap[label] = sum(present) / len(present) if present else None
-    directions = {row: _direction(group.cells, row) for row in rows}
     return Summary(group, rows, stats, gaps, avg_gap, directions, per_scenario)
 
 
@@ -216,7 +217,8 @@ def floors(group: Group, references: list[dict[str, Any]], rows: list[str]) -> d
 
 AVERAGING = (
     "mean ± std over seeds of the per-seed average over forget scenarios (numpy std, ddof=0); "
-    "gap = |method - retraining| of the means; avg gap = mean gap over rows with a retrained value"
+    "gap = |method - retraining| of the means; avg gap = mean gap over rows with a retrained value, "
+    "lower-is-better rows (costs, distances) excluded"
 )
 
 

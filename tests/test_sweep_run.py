@@ -106,6 +106,16 @@ def test_report_tables_and_plots(local_db, tmp_path):
     retrain = float(rows[("Retraining", "acc_r_test")]["mean"])
     assert float(got["gap"]) == pytest.approx(abs(expected - retrain), rel=1e-4, abs=1e-4)
     assert float(rows[("Retraining", "acc_f_test")]["mean"]) == 0.0
+    # avg gap: the mean gap over rows with a retrained value, lower-is-better rows (time) left out.
+    from unlearnkit.report import Group, summarise
+    from unlearnkit.store import Store
+
+    with Store(local_db) as store:
+        cells = store.cells(status="ok")
+    summary = summarise(Group("digits", "small-cnn", cells), ["acc_r_test", "acc_f_test", "time_s"])
+    assert summary.directions["time_s"] == "lower" and summary.gaps["RWFT-2-O"]["time_s"] is not None
+    fidelity = [summary.gaps["RWFT-2-O"][r] for r in ("acc_r_test", "acc_f_test")]
+    assert summary.avg_gap["RWFT-2-O"] == pytest.approx(sum(fidelity) / 2)
     floors = json.loads((files.markdown.parent / "floors.json").read_text())
     floor = next(iter(floors.values()))
     if "utv_test" in floor:  # the UTV metric is installed: the floor comes from two retrained seeds
