@@ -462,13 +462,13 @@ def plot_reassignment(group: Group, out: Path, max_plots: int = 10, top: int = 8
         shown = {n: v for n, v in series.items() if n != "Original"}
         peak = np.max(np.stack(list(shown.values())), axis=0)
         peak[forget] = -1  # the forgotten class itself is shown only if some model still predicts it
-        order = [i for i in np.argsort(-peak) if peak[i] > 0][:top]
+        order = [i for i in np.argsort(-peak) if peak[i] >= 0.01][:top]  # classes that get >= 1% somewhere
         if any(v[forget] > 0.005 for v in shown.values()):
             order = [forget, *order]
         if not order:
             continue
         fig, ax = plt.subplots(
-            figsize=(max(6.5, 1.1 * len(order) * max(1, len(shown)) / 3 + 3), 4.6), constrained_layout=True
+            figsize=(min(14.0, max(6.5, 0.2 * len(order) * len(shown) + 3)), 4.6), constrained_layout=True
         )
         width = 0.8 / len(shown)
         x = np.arange(len(order))
