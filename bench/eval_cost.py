@@ -39,7 +39,6 @@ def main() -> None:
 
     import torch
 
-    from unlearnkit.cache import RowStore
     from unlearnkit.config import build_config
     from unlearnkit.evaluation import SUBJECTS, EvalContext, compute_metrics
     from unlearnkit.registry import get_registry
@@ -67,7 +66,7 @@ def main() -> None:
     )
     resolved = resolve(config, registry)
     bench = Workbench(resolved, registry)
-    original, _ = bench.original()
+    original, prov_o = bench.original()
     retrained, prov_r = bench.retrained()
     unlearned, seconds, _ = bench.unlearn(original, args.seed)
     models = {"original": original, "unlearned": unlearned, "retrained": retrained}
@@ -75,21 +74,13 @@ def main() -> None:
     entries = [m.entry for m in resolved.metrics]
     options = {m.name: m.options for m in resolved.metrics}
 
-    prov_o = bench.original()[1]
-    stored = {
-        "original": bench.stored_outputs(original, prov_o),
-        "retrained": bench.stored_outputs(retrained, prov_r),
-    }
-
     def fresh(warm: bool = False) -> EvalContext:
         ev = EvalContext(dict(models), bench.data, bench.scenario, bench.pre, bench.device, args.seed, dict(timings))
         ev.shared["workbench"] = bench
         ev.registry = registry
         if warm:
-            ev.stored = dict(stored)
-            ev.row_store = {
-                s: RowStore(bench.cache, p["key"]) for s, p in (("original", prov_o), ("retrained", prov_r))
-            }
+            bench.attach_reference(ev, "original", original, prov_o)
+            bench.attach_reference(ev, "retrained", retrained, prov_r)
         return ev
 
     def inference() -> float:

@@ -112,10 +112,10 @@ class EvalContext:
         key = (subject, split)
         if key not in self._logits:
             cached = self._from_test(subject, split)
+            if cached is None and subject not in self.models and "@" in subject:
+                cached = self._shadow_logits(subject, split)  # None once the shadow model is loaded
             if cached is None and subject in self.stored and split in BASE_SPLITS:
                 cached = self._from_store(subject, split)
-            if cached is None and subject not in self.models and "@" in subject:
-                cached = self._shadow_logits(subject, split)
             self._logits[key] = cached if cached is not None else self.forward(self.models[subject], self.inputs(split))
         return self._logits[key]
 
@@ -127,7 +127,8 @@ class EvalContext:
             return kind
         return f"{kind}@{seed}"
 
-    def _shadow_logits(self, subject: str, split: str) -> torch.Tensor:
+    def _shadow_logits(self, subject: str, split: str) -> torch.Tensor | None:
+        """Load a shadow model (``kind@seed``); only unlearned shadows return their (cached) outputs here."""
         kind, _, seed_text = subject.partition("@")
         bench = self.shared.get("workbench")
         if bench is None:
@@ -144,12 +145,10 @@ class EvalContext:
             elif kind in ("original", "retrained"):
                 model, provenance = getattr(bench, kind)(seed)
                 self.models[subject] = model
-                self.stored[subject] = bench.stored_outputs(model, provenance)
+                bench.attach_reference(self, subject, model, provenance)
             else:
                 raise ValueError(f"unknown shadow kind {kind!r}")
-        if subject in self.stored and split in BASE_SPLITS:
-            return self._from_store(subject, split)
-        return self.forward(self.models[subject], self.inputs(split))
+        return None
 
     def subjects_with_outputs(self) -> list[str]:
         """Every model with outputs in this evaluation: the subjects first, then shadows."""

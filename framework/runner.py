@@ -186,6 +186,11 @@ class Workbench:
 
         return get
 
+    def attach_reference(self, ev: EvalContext, subject: str, model: torch.nn.Module, provenance: dict) -> None:
+        """Let ``ev`` read a cached reference model's stored outputs and per-model metric rows."""
+        ev.stored[subject] = self.stored_outputs(model, provenance)
+        ev.row_store[subject] = RowStore(self.cache, provenance["key"])
+
     def original(self, seed: int | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
         seed = self.resolved.config.seed if seed is None else seed
         return self.reference_model(None, seed, "original")
@@ -349,11 +354,8 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
     )
     ev.shared["workbench"] = bench
     ev.registry = registry
-    ev.stored = {
-        "original": bench.stored_outputs(original, prov_o),
-        "retrained": bench.stored_outputs(retrained, prov_r),
-    }
-    ev.row_store = {"original": RowStore(bench.cache, prov_o["key"]), "retrained": RowStore(bench.cache, prov_r["key"])}
+    bench.attach_reference(ev, "original", original, prov_o)
+    bench.attach_reference(ev, "retrained", retrained, prov_r)
     options = {m.name: m.options for m in resolved.metrics}
     metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
     call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})
