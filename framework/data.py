@@ -182,9 +182,11 @@ class Preprocess:
 
 
 def _rand(shape: tuple[int, ...], high: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-    if generator is not None and generator.device != device:
-        return torch.randint(high, shape, generator=generator).to(device)
-    return torch.randint(high, shape, generator=generator, device=device)
+    if generator is None:
+        return torch.randint(high, shape, device=device)
+    # Draw where the generator lives: a CUDA generator is "cuda" while tensors are "cuda:0", so
+    # comparing devices is not enough to know whether the two can meet.
+    return torch.randint(high, shape, generator=generator, device=generator.device).to(device)
 
 
 def random_crop(x: torch.Tensor, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
