@@ -261,16 +261,17 @@ _SOURCE_HASHES: dict[Any, str] = {}
 
 
 def _row_key(ev: EvalContext, spec: Any, fn: Any, options_json: str) -> str:
-    """What a stored per-model row depends on, including the metric's own source (code changes miss)."""
+    """What a stored per-model row depends on, including the source of the metric and of the maths it uses."""
     import hashlib
     import inspect
     import json
 
     if fn not in _SOURCE_HASHES:
-        from unlearnkit import __version__, maths
+        from unlearnkit import __version__, maths, svc_attack
 
         try:
-            source = inspect.getsource(inspect.getmodule(fn)) + inspect.getsource(maths)
+            shared = inspect.getsource(maths) + inspect.getsource(svc_attack)
+            source = inspect.getsource(inspect.getmodule(fn)) + shared
         except (OSError, TypeError):
             source = repr(fn)
         _SOURCE_HASHES[fn] = hashlib.sha256(f"{__version__}\n{source}".encode()).hexdigest()[:16]

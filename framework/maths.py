@@ -87,7 +87,8 @@ def membership_attack(
 ) -> float:
     """Fit a member (1) / non-member (0) classifier on 1-D or 2-D features; the fraction of ``target`` predicted member.
 
-    ``svc`` is ``SVC(C=3, gamma='auto', kernel='rbf')`` as in Kodge, SalUn and Bad Teacher;
+    ``svc`` is ``SVC(C=3, gamma='auto', kernel='rbf')`` as in Kodge, SalUn and Bad Teacher (fitted
+    through :mod:`unlearnkit.svc_attack`, same predictions, faster on 1-D features);
     ``logreg`` is SSD's ``LogisticRegression(class_weight='balanced', solver='lbfgs')``. Features
     are not scaled, as in the reference code. Returns NaN when ``target`` is empty.
     """
@@ -103,14 +104,12 @@ def membership_attack(
     x = np.concatenate([xm, xn])
     y = np.r_[np.ones(len(xm)), np.zeros(len(xn))]
     if classifier == "svc":
-        from sklearn.svm import SVC
+        from unlearnkit.svc_attack import fit_predict
 
-        clf = SVC(C=3.0, gamma="auto", kernel="rbf", random_state=seed)
-    elif classifier == "logreg":
-        from sklearn.linear_model import LogisticRegression
-
-        clf = LogisticRegression(class_weight="balanced", solver="lbfgs", random_state=seed)
-    else:
+        return float(fit_predict(x, y, xt, 3.0, seed).mean())
+    if classifier != "logreg":
         raise ValueError(f"unknown attack classifier {classifier!r}; accepted: svc, logreg")
-    clf.fit(x, y)
-    return float(clf.predict(xt).mean())
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(class_weight="balanced", solver="lbfgs", random_state=seed)
+    return float(clf.fit(x, y).predict(xt).mean())
