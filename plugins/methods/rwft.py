@@ -21,6 +21,11 @@ Measured on digits (5 forget classes, two-layer): SGD with momentum 0.9 or Adam 
 up to 6 points of retain accuracy, plain SGD stays within about 1 point. ``retain_weight`` > 0
 adds a cross-entropy term on retain batches (an ablation; the seed uses forget samples only).
 Every combination with any target and selector is valid.
+
+What to expect: RWFT fits its target, so its UTV is the target's distance to the retrained model.
+On Fashion-MNIST (10 cells) RWFT-O's UTV was within 0.01 of UTV(target, retrained) every time
+(``bench/rwft_target_utv.py``); how well the original's leftover mass predicts retraining decides
+the result, not the budget (docs/results.md).
 """
 
 from __future__ import annotations

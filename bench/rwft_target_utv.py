@@ -1,0 +1,66 @@
+"""How close RWFT's target is to the retrained model: the bound on RWFT's UTV (docs/results.md).
+
+RWFT fine-tunes the model towards q*(y|x) = the original's softmax with the forgotten class removed
+and renormalised (seed Eq. 3). Once it fits q*, its UTV is UTV(q*, retrained), which this script
+computes from the cached original and retrained models' stored outputs (no training when the
+models are cached), beside the original's own UTV and, given a sweep database, the UTV that each
+RWFT cell of the same class and seed reached.
+
+Usage::
+
+    UNLEARNKIT_CACHE_DIR=/tmp/ft4cache .venv/bin/python bench/rwft_target_utv.py \\
+        --dataset fashion-mnist --classes 0,1,2,3,4 --seeds 1,10 --db t4.sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--classes", default="0")
+    parser.add_argument("--seeds", default="1")
+    parser.add_argument("--db", help="sweep database whose RWFT cells to show beside the bound")
+    args = parser.parse_args()
+
+    from unlearnkit.config import build_config
+    from unlearnkit.registry import get_registry
+    from unlearnkit.resolve import resolve
+    from unlearnkit.runner import Workbench
+
+    registry = get_registry()
+    db = sqlite3.connect(args.db) if args.db else None
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for c in (int(k) for k in args.classes.split(",")):
+            config = {"dataset": {"name": args.dataset}, "forget": {"classes": [c]}, "seed": seed, "device": "cpu"}
+            bench = Workbench(resolve(build_config([config]), registry), registry)
+            (original, prov_o), (retrained, prov_r) = bench.original(), bench.retrained()
+            forget = bench.data.train_y == c
+            z_o = bench.stored_outputs(original, prov_o)("train")[forget]
+            p_r = bench.stored_outputs(retrained, prov_r)("train")[forget].softmax(1)
+            target = z_o.clone()
+            target[:, c] = float("-inf")
+
+            def tv(p, q):
+                return 0.5 * (p - q).abs().sum(1).mean().item()
+
+            line = (
+                f"seed {seed} class {c}: UTV(target, retrained) {tv(target.softmax(1), p_r):.4f}"
+                f"  UTV(original) {tv(z_o.softmax(1), p_r):.4f}"
+            )
+            if db is not None:
+                cells = db.execute(
+                    "select label, metrics from cells where status = 'ok' and method = 'rwft' and seed = ? and forget = ?",
+                    (seed, f"classes={c}"),
+                )
+                for label, metrics in sorted(cells):
+                    line += f"  {label} {json.loads(metrics)['utv_train']['values']['unlearned']:.4f}"
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
