@@ -208,10 +208,21 @@ def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> to
 
 
 def batches(
-    n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None, drop_last: bool = False
+    n: int,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+    device: torch.device | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Index batches over ``range(n)``."""
+    """Index batches over ``range(n)``, drawn on the CPU and, given ``device``, moved there once.
+
+    One copy per epoch instead of one per step: copying a CPU index to a GPU waits for the GPU to
+    finish its queue, so a copy per step keeps Python from running ahead of the kernels.
+    """
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    if device is not None:
+        order = order.to(device)
     stop = n - n % batch_size if drop_last and n >= batch_size else n
     for start in range(0, stop, batch_size):
         yield order[start : start + batch_size]

@@ -70,8 +70,7 @@ def train_classifier(
     for epoch in range(recipe.epochs):
         model.train()
         total = torch.zeros((), device=device)
-        for idx in batches(len(y), recipe.batch_size, shuffle=True, generator=gen):
-            idx = idx.to(device)
+        for idx in batches(len(y), recipe.batch_size, shuffle=True, generator=gen, device=device):
             inputs = pre(x_dev[idx], augment=True, generator=aug_gen)
             if use_amp:
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
