@@ -145,7 +145,8 @@ class UnlearnContext:
                 batch = Batch()
                 for name, part in parts.items():
                     x, y, index = dev[name]
-                    part_dev = part.to(self.device)
+                    # Asynchronous: a blocking CPU->GPU copy waits for the GPU queue on every step.
+                    part_dev = part.to(self.device, non_blocking=True)
                     setattr(batch, name, (self.inputs(x[part_dev], augment=options.augment), y[part_dev]))
                     setattr(batch, f"{name}_index", index[part])
                 loss = method.loss(self, batch)
