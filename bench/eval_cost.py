@@ -7,7 +7,9 @@ that need models of other seeds (``u-lira``, ``rmia`` and the floors of ``utv``/
 inference pass is what any evaluation must do at least once: the three models' logits on
 train-forget, train-retain and test (test-forget/test-retain are slices of test). The metric
 time includes that pass (a fresh EvalContext computes the outputs the metrics read), so the
-ratio is total evaluation time / bare inference time. Rounds alternate (inference, metrics,
+ratio is total evaluation time / bare inference time. The metrics are evaluated as ``unlearn run``
+does, in one ``compute_metrics`` call (the ``per_model`` attacks run in threads beside the other
+metrics); ``--breakdown`` adds a round that times each metric alone, one thread, outside the ratio. Rounds alternate (inference, metrics,
 inference, ...) in one process so load drifts hit both; reported is the median per-round ratio.
 Two evaluations are timed: ``cold`` computes every model's outputs, as the first run on a new
 original model does; ``warm`` reads the original and retrained models' outputs, and their rows
@@ -35,6 +37,11 @@ def main() -> None:
     parser.add_argument("--forget", default="0")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=0, help="metric threads (0 = one per metric and model)")
+    parser.add_argument(
+        "--one-thread", action="store_true", help="also time each round's cold evaluation in one thread"
+    )
+    parser.add_argument("--breakdown", action="store_true", help="also time each metric alone")
     args = parser.parse_args()
 
     import torch
@@ -74,8 +81,9 @@ def main() -> None:
     entries = [m.entry for m in resolved.metrics]
     options = {m.name: m.options for m in resolved.metrics}
 
-    def fresh(warm: bool = False) -> EvalContext:
+    def fresh(warm: bool = False, workers: int = args.workers) -> EvalContext:
         ev = EvalContext(dict(models), bench.data, bench.scenario, bench.pre, bench.device, args.seed, dict(timings))
+        ev.workers = workers
         ev.shared["workbench"] = bench
         ev.registry = registry
         if warm:
@@ -91,30 +99,36 @@ def main() -> None:
                 ev.logits(subject, split)
         return time.perf_counter() - start
 
-    def evaluation(warm: bool = False) -> tuple[float, dict[str, float]]:
-        ev = fresh(warm)
-        per_metric = {}
+    def evaluation(warm: bool = False, workers: int = args.workers) -> float:
+        ev = fresh(warm, workers)
         start = time.perf_counter()
+        compute_metrics(ev, entries, options)
+        return time.perf_counter() - start
+
+    def breakdown() -> dict[str, float]:
+        ev = fresh(workers=1)
+        per_metric = {}
         for entry in entries:
             t = time.perf_counter()
             compute_metrics(ev, [entry], options)
             per_metric[entry.spec.name] = time.perf_counter() - t
-        return time.perf_counter() - start, per_metric
+        return per_metric
 
     inference()
     evaluation()  # warm-up: the random model for zrf, sklearn imports
     evaluation(warm=True)  # stores the reference outputs, as the first run does
-    ratios, warm_ratios, infer_times, eval_times, warm_times, breakdown = [], [], [], [], [], []
+    ratios, warm_ratios, infer_times, eval_times, warm_times, one_thread = [], [], [], [], [], []
     for _ in range(args.rounds):
         a = inference()
-        b, per_metric = evaluation()
-        c, _ = evaluation(warm=True)
+        b = evaluation()
+        c = evaluation(warm=True)
+        if args.one_thread:
+            one_thread.append(evaluation(workers=1) / a)
         infer_times.append(a)
         eval_times.append(b)
         warm_times.append(c)
         ratios.append(b / a)
         warm_ratios.append(c / a)
-        breakdown.append(per_metric)
     report = {
         "dataset": args.dataset,
         "metrics": names,
@@ -124,9 +138,13 @@ def main() -> None:
         "ratios": ratios,
         "warm_evaluation_s_median": statistics.median(warm_times),
         "warm_ratio_median": statistics.median(warm_ratios),
-        "per_metric_s_median": {n: statistics.median(b[n] for b in breakdown) for n in breakdown[0]},
         "target": 1.5,
     }
+    if one_thread:
+        report["one_thread_ratio_median"] = statistics.median(one_thread)
+        report["one_thread_ratios"] = one_thread
+    if args.breakdown:
+        report["per_metric_s_one_thread"] = breakdown()
     print(json.dumps(report, indent=2))
 
 

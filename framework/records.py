@@ -91,7 +91,8 @@ class MetricSpec(ComponentSpec):
     (e.g. ``("retrained",)``). ``per_model=True`` declares that a subject's value depends only
     on that subject's outputs, the scenario, the options and the seed (not on the other models):
     the engine then stores it with cached reference models and computes it once (worth it for
-    expensive metrics such as the SVC attacks).
+    expensive metrics such as the SVC attacks), and computes the subjects' values concurrently,
+    in threads: such a factory must read only through ``ev`` and keep no shared state of its own.
     """
 
     direction: Direction = "match"
