@@ -26,7 +26,7 @@ from unlearnkit.loader import call_observers
 from unlearnkit.modelio import save_weights, write_json
 from unlearnkit.registry import Registry, get_registry
 from unlearnkit.resolve import Resolved, resolve
-from unlearnkit.training import train_classifier
+from unlearnkit.training import import_optimizers, train_classifier
 
 
 class Reporter:
@@ -244,6 +244,7 @@ class Workbench:
             description = selection.description
         method = r.method.spec.load()(r.method.options)
         self.reporter.start(f"unlearning ({r.method.name})", 0)
+        import_optimizers()
         start = time.perf_counter()
         try:
             model = method.unlearn(ctx)
