@@ -20,7 +20,7 @@ Models come from the cache (``UNLEARNKIT_CACHE_DIR``); unlearning is done once, 
 Usage::
 
     .venv/bin/python bench/eval_cost.py                                 # digits, default model
-    .venv/bin/python bench/eval_cost.py --dataset fashion-mnist --rounds 3
+    .venv/bin/python bench/eval_cost.py --dataset fashion-mnist --rounds 3 --one-thread  # + no threads
 """
 
 from __future__ import annotations
