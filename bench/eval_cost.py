@@ -7,10 +7,12 @@ that need models of other seeds (``u-lira``, ``rmia`` and the floors of ``utv``/
 inference pass is what any evaluation must do at least once: the three models' logits on
 train-forget, train-retain and test (test-forget/test-retain are slices of test). The metric
 time includes that pass (a fresh EvalContext computes the outputs the metrics read), so the
-ratio is total evaluation time / bare inference time. The metrics are evaluated as ``unlearn run``
-does, in one ``compute_metrics`` call (the ``per_model`` attacks run in threads beside the other
-metrics); ``--breakdown`` adds a round that times each metric alone, one thread, outside the ratio. Rounds alternate (inference, metrics,
-inference, ...) in one process so load drifts hit both; reported is the median per-round ratio.
+ratio is total evaluation time / bare inference time. The metrics are evaluated as
+``unlearn run`` does, in one ``compute_metrics`` call (the ``per_model`` attacks run in threads
+beside the other metrics); ``--one-thread`` also times each round's cold evaluation without
+threads, and ``--breakdown`` adds a round that times each metric alone, one thread, outside the
+ratio. Rounds alternate (inference, metrics, inference, ...) in one process so load drifts hit
+both; reported is the median per-round ratio.
 Two evaluations are timed: ``cold`` computes every model's outputs, as the first run on a new
 original model does; ``warm`` reads the original and retrained models' outputs, and their rows
 of ``per_model`` metrics (the scikit-learn attacks), from the model cache (stored there by the

@@ -238,17 +238,17 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
     """Run every chosen metric on every subject model; a metric that needs a missing model says so.
 
     The subjects of ``per_model`` metrics are independent by declaration, so they all start at
-    once in threads (``ev.workers``; by default one per metric and subject once the retain set has
-    ``THREADS_FROM`` samples) while the other metrics run here: the scikit-learn attacks spend most of their time in single-threaded fits that
-    release the GIL, and each fit should start the moment its model's outputs exist rather than
-    queue behind another fit (a pool with one thread per core left the last fits running alone
-    after the forward passes). Each value is computed once whoever asks first; results and their
-    order do not depend on the threads.
+    once in threads (``ev.workers``; by default one per metric and subject once the retain set
+    has ``THREADS_FROM`` samples) while the other metrics run here: the scikit-learn attacks
+    spend most of their time in single-threaded fits that release the GIL, and each fit should
+    start the moment its model's outputs exist rather than queue behind another fit (a pool with
+    one thread per core left the last fits running alone after the forward passes). Each value
+    is computed once whoever asks first; results and their order do not depend on the threads.
     """
     jobs = [
         (entry.spec, subject)
         for entry in entries
-        if entry.spec.per_model and all(ev.has(need) for need in entry.spec.needs)
+        if entry.spec.per_model and not _missing_models(ev, entry.spec)
         for subject in SUBJECTS
         if ev.has(subject)
     ]
@@ -266,6 +266,10 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _missing_models(ev: EvalContext, spec: Any) -> list[str]:
+    return [need for need in spec.needs if not ev.has(need)]
+
+
 def _options_json(options: Any) -> str | None:
     return options.model_dump_json() if hasattr(options, "model_dump_json") else None
 
@@ -273,7 +277,7 @@ def _options_json(options: Any) -> str | None:
 def _metric_results(ev: EvalContext, entry: Any, options: Any) -> list[MetricResult]:
     """The rows of one metric over the subjects, or one row with a note saying why it has none."""
     spec = entry.spec
-    missing = [need for need in spec.needs if not ev.has(need)]
+    missing = _missing_models(ev, spec)
     if missing:
         return [
             MetricResult(
