@@ -177,6 +177,9 @@ def run(
     from unlearnkit.resolve import resolve
 
     resolved = resolve(cfg, registry)
+    if not json_out:
+        for line in resolved.warnings():
+            typer.echo(f"warning: {line}", err=True)
     if dry_run:
         typer.echo(json.dumps(resolved.as_config(), indent=2))
         return

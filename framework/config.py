@@ -78,7 +78,11 @@ RECIPES: dict[str, dict[str, Any]] = {
         label_smoothing=0.0,
         amp=False,
     ),
-    # Quick experiments: one-cycle schedule, label smoothing, mixed precision on GPU.
+    # Quick experiments: one-cycle schedule, mixed precision on GPU. No label smoothing: it erases
+    # the class-similarity information in the original's non-maximal outputs, which is what the
+    # reweight-style targets are made of (Muller, Kornblith, Hinton 2019); on Fashion-MNIST it
+    # doubled the reweight target's distance to the retrained model (0.240 vs 0.099, docs/results.md).
+    # Label smoothing stays available as an explicit recipe option.
     "fast": dict(
         epochs=30,
         batch_size=128,
@@ -88,7 +92,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         nesterov=True,
         weight_decay=5e-4,
         schedule="onecycle",
-        label_smoothing=0.1,
+        label_smoothing=0.0,
         amp=True,
     ),
 }

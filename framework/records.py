@@ -163,6 +163,9 @@ class TargetSpec(ComponentSpec):
     """
 
     scenarios: tuple[str, ...] = ("class", "random")
+    # Built from the original model's outputs (reweight, max-class, tilted): an original trained
+    # with label smoothing has flattened those outputs, so the engine warns about such a recipe.
+    from_original: bool = False
     kind: ClassVar[str] = "target"
 
 

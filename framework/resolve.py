@@ -53,6 +53,17 @@ class Resolved:
         data["metric_options"] = {m.name: m.options.model_dump(mode="json") for m in self.metrics}
         return data
 
+    def warnings(self) -> list[str]:
+        """Reasons this comparison may be biased, one line each (the CLI prints them before any work)."""
+        out = []
+        if self.target is not None and self.target.spec.from_original and self.recipe.label_smoothing > 0:
+            out.append(
+                f"target {self.target.name!r} is built from the original model's outputs, but the recipe trains "
+                f"with label smoothing {self.recipe.label_smoothing:g}, which flattens the leftover mass the target "
+                "is made of and biases the comparison against retraining; use recipe.label_smoothing=0"
+            )
+        return out
+
 
 def _component(registry: Registry, kind: str, name: str, options: dict[str, Any] | None) -> Component:
     entry = registry.get(kind, name)

@@ -73,6 +73,32 @@ def test_utv_identical_outputs_is_zero_and_disjoint_onehots_is_one(registry):
     )
 
 
+def test_marginal_utv_compares_mean_distributions_not_samples(registry):
+    # Forget samples (class 0) split in two halves. The unlearned model sends the first half to
+    # class 1 and the second to class 2; the retrained model does the opposite. Per sample the
+    # one-hots are disjoint (UTV 1), but both means are (0, 1/2, 1/2): marginal UTV 0.
+    def swapped(s, split, y):
+        half = torch.arange(len(y)) < len(y) // 2
+        to = torch.where(half, torch.ones_like(y), 2 * torch.ones_like(y))
+        if s == "retrained":
+            to = 3 - to
+        return onehot_logits(torch.where(y == 0, to, y), 3)
+
+    values = metric("utv", registry, make_ev(swapped), "unlearned")
+    assert values["utv_train"] == pytest.approx(1.0, abs=1e-6)
+    assert values["utv_marginal_train"] == pytest.approx(0.0, abs=1e-6)
+
+    # mean unlearned (0, 1, 0) vs mean retrained (0, 1/2, 1/2): TV = 1/2, by hand
+    def shifted(s, split, y):
+        half = torch.arange(len(y)) < len(y) // 2
+        to = torch.ones_like(y) if s == "unlearned" else torch.where(half, torch.ones_like(y), 2 * torch.ones_like(y))
+        return onehot_logits(torch.where(y == 0, to, y), 3)
+
+    values = metric("utv", registry, make_ev(shifted), "unlearned")
+    assert values["utv_marginal_train"] == pytest.approx(0.5, abs=1e-6)
+    assert values["utv_marginal_train"] <= values["utv_train"] + 1e-9  # triangle inequality
+
+
 def test_jsd_is_symmetric_bounded_by_ln2_and_reaches_it_on_disjoint_supports():
     from unlearnkit.maths import js_divergence
 

@@ -76,3 +76,26 @@ def test_soft_cross_entropy_matches_formula():
     log_z = math.log(math.exp(1) + math.exp(2) + math.exp(3))
     expected = -(0.25 * (2 - log_z) + 0.75 * (3 - log_z))
     assert soft_cross_entropy(logits, q).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_label_smoothed_original_warns_for_targets_built_from_its_outputs(registry):
+    from unlearnkit.config import build_config
+    from unlearnkit.resolve import resolve
+
+    smoothed = {"recipe": {"label_smoothing": 0.1}}
+    for target in ("reweight", "max-class"):
+        lines = resolve(build_config([{**smoothed, "target": {"name": target}}]), registry).warnings()
+        assert len(lines) == 1 and "label smoothing 0.1" in lines[0]
+    # no smoothing, or a target that ignores the original's outputs: nothing to warn about
+    assert resolve(build_config([{"target": {"name": "reweight"}}]), registry).warnings() == []
+    assert resolve(build_config([{**smoothed, "target": {"name": "uniform"}}]), registry).warnings() == []
+
+
+def test_no_default_recipe_smooths_labels(registry):
+    from unlearnkit.config import RECIPES, resolve_recipe
+    from unlearnkit.resolve import recipe_layers
+
+    assert all(resolve_recipe(name).label_smoothing == 0 for name in RECIPES)
+    for name in registry.names("dataset"):
+        default = registry.get("dataset", name).spec.default_recipe
+        assert resolve_recipe(recipe_layers(default, None)).label_smoothing == 0, name

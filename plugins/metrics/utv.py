@@ -10,6 +10,13 @@ the retrained model and the retrained model of seed + 1, the best any method can
 floor costs one more retrained model (trained once, then cached), so it is off by default to
 keep the default run fast; ``--metrics all`` users get the same floor from ``jsd`` and
 ``activation-distance``, or turn it on with ``--set metric_options.utv.floor=true``.
+
+Marginal UTV (``utv_marginal_train`` / ``utv_marginal_test``): the total variation between the
+*mean* predicted distributions over the forget samples, ``TV(mean_x p_r(.|x), mean_x p_u(.|x))``,
+i.e. where the forgotten mass goes on average (what the RWFT paper's reassignment figures show),
+with its own floor. By the triangle inequality it never exceeds the per-sample UTV. The RWFT
+paper's Table 4 values (0.023 to 0.19 on CIFAR-10) are below every per-sample floor measured with
+unlearnkit and resemble the marginal quantity (docs/metrics.md compares the two).
 """
 
 from __future__ import annotations
@@ -25,7 +32,16 @@ def compute(ev, subject, options):
     from unlearnkit.evaluation import forget_distance
     from unlearnkit.maths import total_variation
 
-    return forget_distance(ev, subject, options.floor, "utv", lambda p, q: total_variation(p, q).mean().item())
+    def per_sample(p, q):
+        return total_variation(p, q).mean().item()
+
+    def marginal(p, q):
+        return total_variation(p.mean(dim=0, keepdim=True), q.mean(dim=0, keepdim=True)).item()
+
+    values = forget_distance(ev, subject, options.floor, "utv", per_sample)
+    if values is None:
+        return None
+    return {**values, **forget_distance(ev, subject, options.floor, "utv_marginal", marginal)}
 
 
 @hookimpl
@@ -38,7 +54,8 @@ def register_metrics(register):
             factory=compute,
             direction="lower",
             needs=("retrained",),
-            definition="mean_x 0.5*sum_c |p_r(c|x) - p_u(c|x)| over forget samples; 0 = identical to retrain",
+            definition="mean_x 0.5*sum_c |p_r(c|x) - p_u(c|x)| over forget samples; 0 = identical to retrain "
+            "(utv_marginal_*: 0.5*sum_c |mean_x p_r(c|x) - mean_x p_u(c|x)|)",
             default=True,
         )
     )

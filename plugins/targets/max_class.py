@@ -25,6 +25,7 @@ def register_targets(register):
             name="max-class",
             summary="move the forget mass to the nearest retained class (seed Eq. 6)",
             factory=build,
+            from_original=True,
             scenarios=("class",),  # same reason as reweight: a random subset has no class to remove
         )
     )

@@ -28,6 +28,7 @@ def register_targets(register):
             name="reweight",
             summary="proportional reassignment of the forget mass (seed Eq. 3)",
             factory=build,
+            from_original=True,
             scenarios=("class",),
         )
     )
