@@ -166,6 +166,9 @@ class TargetSpec(ComponentSpec):
     # Built from the original model's outputs (reweight, max-class, tilted): an original trained
     # with label smoothing has flattened those outputs, so the engine warns about such a recipe.
     from_original: bool = False
+    # The factory also takes ``head_weight``: the (classes, features) weight of the original's
+    # classifier head (the last linear layer of the model spec's ``head`` group).
+    uses_head: bool = False
     kind: ClassVar[str] = "target"
 
 

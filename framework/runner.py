@@ -209,6 +209,8 @@ class Workbench:
         target = None
         if r.target is not None:
             build_target = r.target.spec.load()
+            if r.target.spec.uses_head:
+                build_target = functools.partial(build_target, head_weight=head_weight(original, r.model.spec.head))
             target = functools.partial(_call_target, build_target, options=r.target.options)
         return UnlearnContext(
             model=copy.deepcopy(original),
@@ -303,6 +305,15 @@ class Workbench:
 
         holder, _ = self.cache.get_or_train(parts, build, train, torch.device("cpu"))
         return {split: getattr(holder, split).detach().clone() for split in splits}
+
+
+def head_weight(model: torch.nn.Module, head: str | None) -> torch.Tensor:
+    """The (classes, features) weight of the last linear layer in ``model``'s head group."""
+    module = model.get_submodule(head) if head else model
+    linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        raise UsageError(f"the target needs a linear classifier head, but {head or 'the model'!r} has no nn.Linear")
+    return linears[-1].weight.detach().clone()
 
 
 def _call_target(

@@ -162,8 +162,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "rwft-table4-cpu": {
         "description": "RWFT seed Table 4 scaled to one CPU: Fashion-MNIST with its default small CNN and recipe "
-        "(2 epochs), 8 methods x 10 classes x 3 seeds, each method given about one pass over the training set",
-        "base": {"metrics": ["accuracy", "utv", "time"]},
+        "(2 epochs), 9 methods x 10 classes x 3 seeds, each method given about one pass over the training set",
+        "base": {"metrics": ["accuracy", "utv", "mia-nn", "time"], "metric_options": {"utv": {"floor": True}}},
         "datasets": ["fashion-mnist"],
         # Equal compute instead of the seed's epoch counts: the seed trains originals for 101-201 epochs, so
         # its 20-epoch baselines cost ~10-20% of training; against a 2-epoch recipe 20 epochs would be 10x
@@ -174,6 +174,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             _RWFT[1],
             _RWFT[0],
             _RWFT[2],
+            {"label": "TRW-2-O", "name": "rwft", "selector": "two-layer", "target": "tilted"},
             {"label": "FT", "name": ["ft", "finetune"], "set": ["epochs=1"]},
             {"label": "RL", "name": ["rl", "random-label"], "set": ["epochs=1"]},
             {"label": "GA", "name": ["ga", "gradient-ascent"], "set": ["epochs=5"]},

@@ -99,3 +99,76 @@ def test_no_default_recipe_smooths_labels(registry):
     for name in registry.names("dataset"):
         default = registry.get("dataset", name).spec.default_recipe
         assert resolve_recipe(recipe_layers(default, None)).label_smoothing == 0, name
+
+
+def _tilted(registry, **options):
+    entry = registry.get("target", "tilted")
+    fn, opts = entry.spec.load(), entry.spec.options(**options)
+    return lambda logits, removed, w: fn(logits, removed, None, opts, head_weight=w)
+
+
+# three classes; class 1's weight vector equals the forgotten class 0's, class 2's is opposite
+W3 = torch.tensor([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]], dtype=torch.float64)
+
+
+def test_tilted_fixed_beta_is_the_exponential_tilt_by_hand(registry):
+    # p_o = (0.5, 0.25, 0.25): q* = (0, 0.5, 0.5). cos(1, 0) = 1, cos(2, 0) = -1 (no centring);
+    # s = softmax(1, -1) over the retained classes; q_1 = sigmoid(beta * (s_1 - s_2)).
+    logits, removed = probs_logits([0.5, 0.25, 0.25]), torch.tensor([[True, False, False]])
+    s1 = math.e / (math.e + 1 / math.e)
+    for beta in (1.0, 10.0):
+        q = _tilted(registry, beta=beta, tau=1.0, center=False, mass_none=None)(logits, removed, W3)
+        q1 = 1 / (1 + math.exp(-beta * (s1 - (1 - s1))))
+        assert torch.allclose(q, torch.tensor([[0.0, q1, 1 - q1]], dtype=torch.float64))
+        assert q[0, 0].item() == 0.0
+
+
+def test_tilted_beta_zero_is_reweight_exactly(registry, target):
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(64, 10, generator=gen, dtype=torch.float64) * 3
+    removed = torch.zeros(64, 10, dtype=torch.bool)
+    removed[:, 4] = True
+    w = torch.randn(10, 16, generator=gen, dtype=torch.float64)
+    for similarity in ("head", "outputs"):
+        q = _tilted(registry, beta=0.0, similarity=similarity)(logits, removed, w)
+        assert torch.equal(q, target("reweight")(logits, removed))
+
+
+def test_tilted_solved_beta_meets_the_moment_constraint(registry, target):
+    from unlearnkit.plugins.targets.tilted import class_cosine, similarity_distribution
+
+    gen = torch.Generator().manual_seed(1)
+    removed = torch.zeros(32, 10, dtype=torch.bool)
+    removed[:, 0] = True
+    w = torch.randn(10, 16, generator=gen, dtype=torch.float64)
+    s = similarity_distribution(class_cosine(w)[0].expand(32, 10), removed, 0.5)
+    level = (s * s).sum(1).mean()
+    # leftover mass that ignores the similarity (noise): the constraint binds and is met with equality
+    noisy = torch.randn(32, 10, generator=gen, dtype=torch.float64) * 3
+    q = _tilted(registry, similarity="head", mass_none=None)(noisy, removed, w)
+    assert torch.allclose(q.sum(1), torch.ones(32, dtype=torch.float64)) and (q[:, 0] == 0).all()
+    assert (q * s).sum(1).mean().item() == pytest.approx(level.item(), abs=1e-9)
+    # leftover mass already concentrated on the most similar class: no tilt, the reweight target
+    aligned = (s.clamp_min(1e-12).log() * 4).masked_fill(removed, 5.0)
+    assert torch.equal(
+        _tilted(registry, similarity="head", mass_none=None)(aligned, removed, w), target("reweight")(aligned, removed)
+    )
+
+
+def test_tilted_strength_follows_the_mass_the_original_leaves(registry, target):
+    from unlearnkit.plugins.targets.tilted import mass_weight
+
+    # log-linear between mass_none = 0.1 (no tilt) and mass_full = 1e-3 (full tilt): 1e-2 is halfway
+    leftover = torch.tensor([0.5, 0.1, 1e-2, 1e-3, 1e-6], dtype=torch.float64)
+    assert torch.allclose(mass_weight(leftover, 0.1, 1e-3), torch.tensor([0, 0, 0.5, 1, 1], dtype=torch.float64))
+    removed = torch.tensor([[True, False, False]] * 2)
+    # a calibrated original (leftover 0.5): exactly the reweight target, whatever the tilt
+    calibrated = probs_logits([0.5, 0.25, 0.25]).expand(2, 3)
+    for beta in (None, 10.0):
+        q = _tilted(registry, beta=beta, similarity="head", center=False)(calibrated, removed, W3)
+        assert torch.equal(q, target("reweight")(calibrated, removed))
+    # a saturated original (leftover 1e-4): the full tilt, as without the mass weighting
+    saturated = probs_logits([1 - 1e-4, 5e-5, 5e-5]).expand(2, 3)
+    full = _tilted(registry, beta=1.0, similarity="head", center=False, mass_none=None)(saturated, removed, W3)
+    q = _tilted(registry, beta=1.0, similarity="head", center=False)(saturated, removed, W3)
+    assert torch.allclose(q, full) and not torch.allclose(q, target("reweight")(saturated, removed))

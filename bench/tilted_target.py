@@ -1,0 +1,193 @@
+"""Reweight against tilted targets: each target's distance to the retrained model, in two regimes.
+
+RWFT fits its target, so a target's UTV to the retrained model bounds what RWFT reaches with it
+(docs/results.md). This script computes, on the training forget samples of each class, the UTV
+(per-sample and marginal) between the retrained model and: the original, the ``reweight`` target,
+and ``tilted`` targets over a grid of options, beside the retrain-vs-retrain floor. Targets are
+built in batches of 32 as RWFT builds them (the solved tilt is per batch).
+
+Regimes:
+
+* ``calibrated``: the dataset's default model and recipe from the model cache (trained if missing).
+* ``memorising``: a wider small-cnn trained without augmentation on a class-balanced subset of the
+  training set until it fits it (training accuracy printed), retrained the same way without the
+  class, twice (seeds s and s+1) for the floor.
+
+Usage::
+
+    UNLEARNKIT_CACHE_DIR=/tmp/fid .venv/bin/python bench/tilted_target.py --regime calibrated --classes 0,6
+    .venv/bin/python bench/tilted_target.py --regime memorising --classes 0,6 --per-class 200 --epochs 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+GRID = [
+    {},  # the plugin's defaults
+    {"similarity": "head", "tau": 0.1, "beta": 10.0, "mass_none": None},  # the literal reading of the text
+    {"similarity": "head", "mass_none": None},  # head similarity, solved beta, every sample tilted
+    {"similarity": "head"},  # head similarity, solved beta, weighted by the leftover mass
+    {"similarity": "head", "tau": 0.1, "mass_none": None},
+    {"similarity": "outputs", "mass_none": None},
+    {"similarity": "outputs"},
+    {"similarity": "outputs", "tau": 0.5, "beta": 5.0, "mass_none": None},
+]
+
+
+def target_utv(build, options, logits, removed, head, p_r):
+    import torch
+
+    from unlearnkit.maths import total_variation
+
+    parts = [
+        build(logits[i : i + 32], removed[i : i + 32], None, options, head_weight=head)
+        for i in range(0, len(logits), 32)
+    ]
+    q = torch.cat(parts).float()
+    marginal = total_variation(q.mean(0, keepdim=True), p_r.mean(0, keepdim=True)).item()
+    return total_variation(q, p_r).mean().item(), marginal
+
+
+def memorising_models(data, cls, seed, args):
+    """Original and two retrained models trained to fit a subset (no augmentation)."""
+    import torch
+
+    from unlearnkit.config import resolve_recipe
+    from unlearnkit.data import ImageDataset, Preprocess
+    from unlearnkit.plugins.models.small_cnn import SmallCNNOptions, build
+    from unlearnkit.training import train_classifier
+
+    gen = torch.Generator().manual_seed(0)
+    keep = torch.cat(
+        [
+            (data.train_y == c)
+            .nonzero()
+            .flatten()[torch.randperm(int((data.train_y == c).sum()), generator=gen)][: args.per_class]
+            for c in range(data.num_classes)
+        ]
+    )
+    sub = ImageDataset(
+        data.train_x[keep], data.train_y[keep], data.test_x, data.test_y, data.classes, data.mean, data.std, "none"
+    )
+    pre = Preprocess(sub, torch.device("cpu"))
+    recipe = resolve_recipe({"name": "fast", "epochs": args.epochs, "batch_size": 64, "lr": 0.05})
+    shape = tuple(sub.train_x.shape[1:])
+
+    def train(mask, s):
+        torch.manual_seed(s)
+        model = build(SmallCNNOptions(width=args.width, stem_pool=shape[-1] >= 28), sub.num_classes, shape)
+        train_classifier(model, sub.train_x[mask], sub.train_y[mask], pre, recipe, s)
+        return model.eval()
+
+    everything = torch.ones(len(sub.train_y), dtype=torch.bool)
+    retain = sub.train_y != cls
+    original = train(everything, seed)
+    with torch.no_grad():
+        acc = (original(pre(sub.train_x)).argmax(1) == sub.train_y).float().mean().item()
+    models = {"original": original, "retrained": train(retain, seed), "floor": train(retain, seed + 1)}
+    forget = sub.train_y == cls
+    with torch.no_grad():
+        logits = {k: m(pre(sub.train_x[forget])) for k, m in models.items()}
+    return logits, original.fc.weight.detach(), acc
+
+
+def calibrated_models(registry, dataset, cls, seed):
+    from unlearnkit.config import build_config
+    from unlearnkit.resolve import resolve
+    from unlearnkit.runner import Workbench, head_weight
+
+    config = {"dataset": {"name": dataset}, "forget": {"classes": [cls]}, "seed": seed, "device": "cpu"}
+    bench = Workbench(resolve(build_config([config]), registry), registry)
+    forget = bench.data.train_y == cls
+    logits = {}
+    for name, (model, prov) in {
+        "original": bench.original(),
+        "retrained": bench.retrained(),
+        "floor": bench.retrained(seed + 1),
+    }.items():
+        logits[name] = bench.stored_outputs(model, prov)("train")[forget]
+        if name == "original":
+            head = head_weight(model, bench.resolved.model.spec.head)
+    return logits, head, None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regime", choices=["calibrated", "memorising"], default="calibrated")
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--classes", default="0")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--per-class", type=int, default=200, help="memorising: training images per class")
+    parser.add_argument("--epochs", type=int, default=60, help="memorising: training epochs")
+    parser.add_argument("--width", type=int, default=32, help="memorising: small-cnn width")
+    parser.add_argument("--out", default=None, help="append JSON rows here")
+    parser.add_argument("--store", default="bench/results", help="memorising: where the models' logits are kept")
+    args = parser.parse_args()
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from unlearnkit.maths import masked_softmax, total_variation
+    from unlearnkit.registry import get_registry
+
+    registry = get_registry()
+    entry = registry.get("target", "tilted")
+    build = entry.spec.load()
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for cls in (int(c) for c in args.classes.split(",")):
+            if args.regime == "memorising":
+                # the three models' forget logits are kept (safetensors) so option grids rerun in seconds
+                key = f"{args.dataset}-c{cls}-s{seed}-n{args.per_class}-e{args.epochs}-w{args.width}"
+                stored = Path(args.store) / f"memorising-{key}.safetensors"
+                if stored.exists():
+                    tensors = load_file(str(stored))
+                    acc = tensors.pop("train_accuracy").item()
+                    head = tensors.pop("head")
+                    logits = tensors
+                else:
+                    dataset = registry.get("dataset", args.dataset)
+                    data = dataset.spec.load()(dataset.spec.options(), None)
+                    logits, head, acc = memorising_models(data, cls, seed, args)
+                    stored.parent.mkdir(parents=True, exist_ok=True)
+                    save_file({**logits, "head": head, "train_accuracy": torch.tensor(acc)}, str(stored))
+            else:
+                logits, head, acc = calibrated_models(registry, args.dataset, cls, seed)
+            z_o = logits["original"]
+            p_r = logits["retrained"].softmax(1)
+            removed = torch.zeros_like(z_o, dtype=torch.bool)
+            removed[:, cls] = True
+
+            def utv(q, p_r=p_r):
+                return total_variation(q, p_r).mean().item(), total_variation(
+                    q.mean(0, keepdim=True), p_r.mean(0, keepdim=True)
+                ).item()
+
+            rows = {
+                "floor": utv(logits["floor"].softmax(1)),
+                "original": utv(z_o.softmax(1)),
+                "reweight": utv(masked_softmax(z_o, removed)),
+            }
+            for options in GRID:
+                label = "tilted" + (
+                    " " + ",".join(f"{k}={v}" for k, v in options.items()) if options else " (defaults)"
+                )
+                rows[label] = target_utv(build, entry.spec.options(**options), z_o, removed, head, p_r)
+            leftover = 1 - z_o.softmax(1)[:, cls]
+            head_line = (
+                f"{args.regime} {args.dataset} class {cls} seed {seed}: leftover mass median {leftover.median():.2e}"
+            )
+            if acc is not None:
+                head_line += f", original's training accuracy {100 * acc:.2f}%"
+            print(head_line)
+            for label, (u, m) in rows.items():
+                print(f"  {label:45s} UTV {u:.4f}  marginal {m:.4f}")
+            if args.out:
+                with open(args.out, "a") as fh:
+                    fh.write(json.dumps({"regime": args.regime, "class": cls, "seed": seed, "rows": rows}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
