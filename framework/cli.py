@@ -152,6 +152,15 @@ def run(
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N")] = None,
     cache_dir: Annotated[str | None, typer.Option(help="model cache folder (env UNLEARNKIT_CACHE_DIR)")] = None,
     data_root: Annotated[str | None, typer.Option(help="folder holding the dataset files")] = None,
+    original: Annotated[
+        str | None, typer.Option("--original", help="your own trained weights (.safetensors) to unlearn")
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="gold standard: retrain, none, or your retrained .safetensors (default with --original: none)"
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress, no table")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the metrics as JSON on stdout")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate the config and print it; train nothing")] = False,
@@ -171,6 +180,8 @@ def run(
             "cache_dir": cache_dir,
             "data_root": data_root,
             "forget": _forget_layer(forget, forget_fraction, forget_count),
+            "original": original,
+            "reference": reference,
         },
     )
     registry = _registry(warn=not json_out)
@@ -189,7 +200,12 @@ def run(
     result = run_experiment(cfg, registry=registry, reporter=reporter)
     if json_out:
         typer.echo(json.dumps({**result.metrics_dict(), "run_dir": result.run_dir}, indent=2, default=str))
-    elif not quiet:
+        return
+    if not result.models.get("retrained"):
+        from unlearnkit.references import NO_REFERENCE
+
+        typer.echo(NO_REFERENCE, err=True)
+    if not quiet:
         _print_table(result)
 
 
@@ -241,14 +257,26 @@ def _print_table(result: Any) -> None:
     t = result.timings
     console = Console()
     console.print(table)
-    console.print(
-        f"unlearning {t['unlearn_seconds']:.2f} s · retraining {t['retrain_seconds']:.2f} s · "
-        f"ratio {t['unlearn_to_retrain']:.3f} · cache: original "
-        f"{'hit' if result.models['original'].get('cache_hit') else 'trained'}, retrained "
-        f"{'hit' if result.models['retrained'].get('cache_hit') else 'trained'}"
-    )
+    console.print(_timing_line(t, result.models))
     if result.run_dir:
-        console.print(f"run stored in {result.run_dir}")
+        console.print(f"run stored in {result.run_dir} (deletion report: unlearn show {result.run_dir})")
+
+
+def _timing_line(t: dict[str, Any], models: dict[str, Any]) -> str:
+    def source(name: str) -> str:
+        brief = models.get(name)
+        if not brief:
+            return f"no {name} model"
+        if brief.get("source"):
+            return f"{name} from your file"
+        return f"{name} {'hit' if brief.get('cache_hit') else 'trained'}"
+
+    retrain = t.get("retrain_seconds")
+    return (
+        f"unlearning {t['unlearn_seconds']:.2f} s · "
+        + (f"retraining {retrain:.2f} s · ratio {t['unlearn_to_retrain']:.3f} · " if retrain else "")
+        + f"cache: {source('original')}, {source('retrained')}"
+    )
 
 
 @app.command()
@@ -293,6 +321,28 @@ def train(
         f"{'retrained' if classes else 'original'} model {provenance['key']}: {status} "
         f"({bench.cache.models / (provenance['key'] + '.safetensors')})"
     )
+
+
+@app.command("import-weights")
+@handle_errors
+def import_weights_command(
+    source: Annotated[Path, typer.Argument(help="a PyTorch state-dict file (.pt, .pth, .bin)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the .safetensors file to write")],
+) -> None:
+    """Convert a PyTorch state-dict file to safetensors once (torch.load with weights_only=True)."""
+    from unlearnkit.user_weights import import_weights
+
+    info = import_weights(source, output)
+    typer.echo(f"wrote {info['path']}: {info['tensors']} tensors, sha256 {info['sha256']}")
+
+
+@app.command()
+@handle_errors
+def show(run_dir: Annotated[Path, typer.Argument(help="a run folder written by 'unlearn run'")]) -> None:
+    """Print a run's deletion report (report.md)."""
+    from unlearnkit.deletion_report import show as read_report
+
+    typer.echo(read_report(run_dir))
 
 
 @app.command("list-plugins")

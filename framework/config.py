@@ -135,6 +135,11 @@ class RunConfig(Strict):
     save_outputs: bool = False
     cache_dir: str | None = None
     data_root: str | None = None
+    # The user's own original weights (safetensors); None: train the original with the recipe.
+    original: str | None = None
+    # The gold standard: "retrain" (recipe, through the cache), "none", or the user's retrained
+    # weights (safetensors); None: "retrain", or "none" when ``original`` is given.
+    reference: str | None = None
 
 
 COMPONENT_FIELDS = ("dataset", "model", "method", "target", "selector")

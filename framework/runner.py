@@ -16,10 +16,12 @@ from typing import Any
 
 import torch
 
+from unlearnkit import references
 from unlearnkit.cache import ModelCache, RowStore
 from unlearnkit.config import RunConfig
 from unlearnkit.context import UnlearnContext, frozen_copy
 from unlearnkit.data import ImageDataset, Preprocess, Scenario, make_scenario
+from unlearnkit.deletion_report import describe_request, write_deletion_report
 from unlearnkit.errors import ComponentRuntimeError, UsageError
 from unlearnkit.evaluation import SPLITS, SUBJECTS, EvalContext, MetricResult, compute_metrics
 from unlearnkit.loader import call_observers
@@ -50,6 +52,9 @@ class RunResult:
     run_dir: str | None = None
     confusion: dict[str, list[list[int]]] = field(default_factory=dict)
     artifacts: dict[str, Any] = field(default_factory=dict)  # metric extras, written as <name>.json
+    weights_before: Path | None = None  # the original's safetensors file (user's or cache entry)
+    wall_seconds: float | None = None  # the whole run, loading and evaluation included
+    request: dict[str, Any] = field(default_factory=dict)  # the deletion request, as the report states it
 
     def metrics_dict(self) -> dict[str, Any]:
         return {
@@ -197,11 +202,21 @@ class Workbench:
 
     def original(self, seed: int | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
         seed = self.resolved.config.seed if seed is None else seed
+        if self.resolved.config.original is not None:
+            return references.user_model(self, "original", seed)
         return self.reference_model(None, seed, "original")
 
     def retrained(self, seed: int | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
         seed = self.resolved.config.seed if seed is None else seed
+        if references.reference_mode(self.resolved.config) != "retrain":
+            return references.user_model(self, "retrained", seed)
         return self.reference_model(self.scenario.train_forget, seed, "retrained")
+
+    def gold_standard(self) -> tuple[torch.nn.Module | None, dict[str, Any] | None]:
+        """The run's retrained model, or ``(None, None)`` when the run has none (``--reference none``)."""
+        if references.reference_mode(self.resolved.config) == "none":
+            return None, None
+        return self.retrained()
 
     def context(self, original: torch.nn.Module, seed: int) -> UnlearnContext:
         """The context a method receives: a copy of ``original`` to change, a frozen teacher, data, target."""
@@ -348,19 +363,22 @@ def run(
 
 def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, write: bool) -> RunResult:
     config = resolved.config
+    started = time.perf_counter()
+    references.check_sources(config)
     bench = Workbench(resolved, registry, reporter)
     original, prov_o = bench.original()
-    retrained, prov_r = bench.retrained()
+    retrained, prov_r = bench.gold_standard()
     unlearned, seconds, selection = bench.unlearn(original, config.seed)
 
     timings = {
         "unlearn_seconds": seconds,
-        "retrain_seconds": prov_r["train_seconds"],
+        "retrain_seconds": prov_r["train_seconds"] if prov_r else None,
         "original_train_seconds": prov_o["train_seconds"],
     }
     timings["unlearn_to_retrain"] = seconds / timings["retrain_seconds"] if timings["retrain_seconds"] else float("nan")
+    subjects = {"original": original, "unlearned": unlearned, "retrained": retrained}
     ev = EvalContext(
-        {"original": original, "unlearned": unlearned, "retrained": retrained},
+        {k: v for k, v in subjects.items() if v is not None},
         bench.data,
         bench.scenario,
         bench.pre,
@@ -370,8 +388,9 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
     )
     ev.shared["workbench"] = bench
     ev.registry = registry
-    bench.attach_reference(ev, "original", original, prov_o)
-    bench.attach_reference(ev, "retrained", retrained, prov_r)
+    for subject, provenance in (("original", prov_o), ("retrained", prov_r)):
+        if provenance and provenance.get("key"):  # cached models only: a user's file has no cache key
+            bench.attach_reference(ev, subject, subjects[subject], provenance)
     options = {m.name: m.options for m in resolved.metrics}
     metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
     call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})
@@ -398,11 +417,14 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         metrics,
         timings,
         scenario,
-        {"original": _brief(prov_o), "retrained": _brief(prov_r)},
+        {"original": _brief(prov_o), "retrained": _brief(prov_r) if prov_r else None},
         plugins,
         confusion={k: v for k, v in ev.artifacts.get("confusion", {}).items() if k in SUBJECTS},
         artifacts=ev.artifacts,
     )
+    result.weights_before = references.weights_file(bench, prov_o)
+    result.request = describe_request(bench.scenario, bench.data.classes)
+    result.wall_seconds = time.perf_counter() - started
     if write:
         result.run_dir = str(_write_run(result, resolved, ev, unlearned))
     return result
@@ -428,7 +450,8 @@ def _entries(resolved: Resolved) -> list[tuple[str, Any]]:
 
 
 def _brief(provenance: dict[str, Any]) -> dict[str, Any]:
-    return {k: provenance[k] for k in ("key", "train_seconds", "cache_hit", "created") if k in provenance}
+    keys = ("key", "train_seconds", "cache_hit", "created", "source", "sha256")
+    return {k: provenance[k] for k in keys if k in provenance}
 
 
 def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned: torch.nn.Module) -> Path:
@@ -449,6 +472,7 @@ def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned
         write_json(tmp / "plugins.json", result.plugins)
         write_json(tmp / "models.json", result.models)
         save_weights(unlearned, tmp / "unlearned.safetensors")
+        write_deletion_report(tmp, result, resolved)
         for name, artifact in result.artifacts.items():
             write_json(tmp / f"{name}.json", artifact)
         if config.save_outputs:

@@ -28,6 +28,12 @@ class ImageFolderOptions(Options):
     split_seed: int = Field(0, description="seed of that hold-out")
     augment: Literal["none", "crop", "crop-flip"] = Field("crop-flip", description="training augmentation")
     pad: int = Field(4, ge=0, description="zero padding of the random crop")
+    mean: list[float] | None = Field(
+        None, description="per-channel mean on the 0-1 scale your model was trained with (default: measured)"
+    )
+    std: list[float] | None = Field(
+        None, description="per-channel std on the 0-1 scale your model was trained with (default: measured)"
+    )
 
 
 def build_dataset(source: Path, name: str, options: ImageFolderOptions):
@@ -45,6 +51,15 @@ def build_dataset(source: Path, name: str, options: ImageFolderOptions):
         test_fraction=options.test_fraction,
         split_seed=options.split_seed,
     )
+    # A model trained elsewhere expects its own normalisation; measured constants fit models trained here.
+    channels = tensors["train_x"].shape[1]
+    for name, given in (("mean", options.mean), ("std", options.std)):
+        if given is not None and len(given) != channels:
+            from unlearnkit.errors import UsageError
+
+            raise UsageError(f"{name}: {len(given)} values for {channels}-channel images; give one per channel")
+    mean = tuple(options.mean) if options.mean is not None else mean
+    std = tuple(options.std) if options.std is not None else std
     return ImageDataset(
         tensors["train_x"],
         tensors["train_y"],
