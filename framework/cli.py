@@ -422,7 +422,8 @@ def describe(
 
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}")
-    entry = _registry().get(kind, name)
+    registry = _registry()
+    entry = registry.get(kind, name.partition(":")[0] if kind == "model" else name)
     spec = entry.spec
     if json_out:
         typer.echo(json.dumps(spec.options.model_json_schema(), indent=2))
@@ -435,6 +436,10 @@ def describe(
     doc = sys.modules.get(spec.factory.__module__) if callable(spec.factory) else None
     if doc is not None and doc.__doc__:
         console.print(doc.__doc__.strip(), highlight=False)
+    if kind == "model":
+        from unlearnkit.layout import describe_groups
+
+        console.print(describe_groups(registry, name), highlight=False)
     fields = spec.options.model_fields
     if not fields:
         console.print("no options")

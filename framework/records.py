@@ -127,12 +127,16 @@ class ModelSpec(ComponentSpec):
     ``groups`` names its layer groups in forward order, each the dotted name of a submodule
     (for a ResNet: conv1, layer1..layer4, fc); ``middle`` is the intermediate group the
     ``two-layer`` selector trains by default and where ``adapters`` inserts its mid adapter;
-    ``head`` is the classifier.
+    ``head`` is the classifier. ``layout``, for architectures chosen by name at run time
+    (``torchvision``, ``timm``), is a callable ``(model, options) -> (groups, middle, head)``
+    that derives them from the built model (see :mod:`unlearnkit.layout`); selectors and
+    methods then receive the spec with those fields filled in.
     """
 
     groups: tuple[str, ...] = ()
     middle: str = ""
     head: str = ""
+    layout: Any = None
     kind: ClassVar[str] = "model"
 
 

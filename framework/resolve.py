@@ -81,7 +81,7 @@ def resolve(config: RunConfig, registry: Registry) -> Resolved:
         model_ref = ComponentRef(
             name=default_model["name"], options={**default_model.get("options", {}), **model_ref.options}
         )
-    model = _component(registry, "model", model_ref.name, model_ref.options)
+    model = _component(registry, "model", *model_name_and_options(model_ref.name, model_ref.options))
     method = _component(registry, "method", config.method.name or "rwft", config.method.options)
     spec = method.spec
     target = None
@@ -103,6 +103,16 @@ def resolve(config: RunConfig, registry: Registry) -> Resolved:
     ]
     recipe = resolve_recipe(recipe_layers(dataset.spec.default_recipe, config.recipe))
     return Resolved(config, dataset, model, method, target, selector, metrics, recipe)
+
+
+def model_name_and_options(name: str, options: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """``torchvision:resnet50`` is the ``torchvision`` model with option ``arch=resnet50``."""
+    plugin, sep, arch = name.partition(":")
+    if not sep:
+        return name, dict(options or {})
+    if not plugin or not arch:
+        raise UsageError(f"model {name!r}: expected NAME or NAME:ARCH, e.g. torchvision:resnet18 or timm:resnet18")
+    return plugin, {**(options or {}), "arch": arch}
 
 
 def recipe_layers(default: Any, chosen: Any) -> Any:

@@ -24,6 +24,7 @@ from unlearnkit.data import ImageDataset, Preprocess, Scenario, make_scenario
 from unlearnkit.deletion_report import describe_request, write_deletion_report
 from unlearnkit.errors import ComponentRuntimeError, UsageError
 from unlearnkit.evaluation import SPLITS, SUBJECTS, EvalContext, MetricResult, compute_metrics
+from unlearnkit.layout import completed_spec
 from unlearnkit.loader import call_observers
 from unlearnkit.modelio import save_weights, write_json
 from unlearnkit.registry import Registry, get_registry
@@ -235,7 +236,7 @@ class Workbench:
             pre=self.pre,
             device=self.device,
             seed=seed,
-            model_spec=r.model.spec,
+            model_spec=completed_spec(r.model.spec, r.model.options, original),
             model_options=r.model.options,
             build_model=functools.partial(self.build_model, None),
             target=target,
@@ -255,7 +256,7 @@ class Workbench:
         ctx = self.context(original, seed)
         description = "n/a"
         if r.selector is not None:
-            selection = r.selector.spec.load()(ctx.model, r.model.spec, r.selector.options, ctx)
+            selection = r.selector.spec.load()(ctx.model, ctx.model_spec, r.selector.options, ctx)
             selection.apply()
             ctx.model, ctx.selection = selection.model, selection
             description = selection.description
