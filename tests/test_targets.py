@@ -117,7 +117,7 @@ def test_tilted_fixed_beta_is_the_exponential_tilt_by_hand(registry):
     logits, removed = probs_logits([0.5, 0.25, 0.25]), torch.tensor([[True, False, False]])
     s1 = math.e / (math.e + 1 / math.e)
     for beta in (1.0, 10.0):
-        q = _tilted(registry, beta=beta, tau=1.0, center=False, mass_none=None)(logits, removed, W3)
+        q = _tilted(registry, beta=beta, similarity="head", tau=1.0, center=False, mass_none=None)(logits, removed, W3)
         q1 = 1 / (1 + math.exp(-beta * (s1 - (1 - s1))))
         assert torch.allclose(q, torch.tensor([[0.0, q1, 1 - q1]], dtype=torch.float64))
         assert q[0, 0].item() == 0.0
