@@ -164,6 +164,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress, no table")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the metrics as JSON on stdout")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate the config and print it; train nothing")] = False,
+    observe: Annotated[str | None, typer.Option(help="trackers watching the run: mlflow, tensorboard")] = None,
 ) -> None:
     """Unlearn, evaluate against the retrained model, and store the run."""
     cfg = _config_layers(
@@ -182,6 +183,7 @@ def run(
             "forget": _forget_layer(forget, forget_fraction, forget_count),
             "original": original,
             "reference": reference,
+            "observer": {name: {} for name in _split_csv(observe)} or None,
         },
     )
     registry = _registry(warn=not json_out)
@@ -492,6 +494,7 @@ def sweep(
     data_root: Annotated[str | None, typer.Option(help="folder holding the dataset files")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list the cells and what is done; run nothing")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    observe: Annotated[str | None, typer.Option(help="trackers, one tracker run per cell: mlflow, tensorboard")] = None,
 ) -> None:
     """Run a grid of experiments (methods x datasets x models x forget scenarios x seeds) into a database."""
     params = dict(locals())

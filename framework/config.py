@@ -140,6 +140,10 @@ class RunConfig(Strict):
     # The gold standard: "retrain" (recipe, through the cache), "none", or the user's retrained
     # weights (safetensors); None: "retrain", or "none" when ``original`` is given.
     reference: str | None = None
+    # Trackers that watch the run (name -> options; ``--observe mlflow``) and free labels they
+    # record (a sweep adds its name). Neither changes a result, so neither is part of a sweep cell's key.
+    observer: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
 
 
 COMPONENT_FIELDS = ("dataset", "model", "method", "target", "selector")
@@ -213,7 +217,7 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
             node = {"name": node} if isinstance(node, str) else {}
             data[head] = node
         # Deeper keys nest: metric_options.utv.floor=true -> {"metric_options": {"utv": {"floor": true}}}.
-        if head == "metric_options":  # metric names are kebab-case; keep their dashes
+        if head in ("metric_options", "observer"):  # component names are kebab-case; keep their dashes
             rest = assignment.partition("=")[0].strip().partition(".")[2]
         *path, leaf = rest.split(".")
         leaf = leaf.replace("-", "_")

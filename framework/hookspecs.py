@@ -67,17 +67,23 @@ def register_targets(register: Register) -> None:
 
 
 @hookspec
+def register_observers(register: Register) -> None:
+    """Register run observers (trackers): call ``register(ObserverSpec(...))`` once each."""
+
+
+@hookspec
 def on_run_start(config: dict[str, Any], run_dir: str) -> None:
     """Called once when a run starts, with the resolved config (JSON-ready) and its run folder."""
 
 
 @hookspec
-def on_epoch_end(phase: str, epoch: int, logs: dict[str, float]) -> None:
+def on_epoch_end(phase: str, epoch: int, logs: dict[str, float], model: str) -> None:
     """Called after each training epoch.
 
-    ``phase`` is ``"unlearn"`` for the method's loop, or ``"train"`` when the model cache trains
-    an original or retrained model. ``logs`` holds the epoch's mean loss and method-specific
-    numbers.
+    ``phase`` is ``"unlearn"`` for the method's loop (some methods add their own, e.g.
+    ``"unlearn-impair"``), or ``"train"`` when the model cache trains an original or retrained
+    model. ``model`` says which: ``"original"``, ``"retrained"`` or ``"unlearned"``. ``logs``
+    holds the epoch's mean loss and method-specific numbers.
     """
 
 
@@ -87,8 +93,13 @@ def on_evaluation_end(metrics: dict[str, Any]) -> None:
 
 
 @hookspec
-def on_run_end(status: str, result: dict[str, Any] | None, error: str | None) -> None:
-    """Called when a run ends, successfully (``status="ok"``) or not (``"failed"``)."""
+def on_run_end(status: str, result: dict[str, Any] | None, error: str | None, run_dir: str | None) -> None:
+    """Called when a run ends, successfully (``status="ok"``) or not (``"failed"``).
+
+    ``result`` holds the metrics, timings and scenario as written to metrics.json, plus
+    ``plugins`` (every component's distribution and version); ``run_dir`` is the run's own
+    folder once written (``None`` when the run was not written or failed).
+    """
 
 
 REGISTRATION_HOOKS = {
@@ -98,4 +109,5 @@ REGISTRATION_HOOKS = {
     "model": "register_models",
     "selector": "register_selectors",
     "target": "register_targets",
+    "observer": "register_observers",
 }

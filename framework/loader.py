@@ -130,11 +130,22 @@ def _fail(info: PluginInfo, phase: str, exc: BaseException) -> None:
 
 
 def call_observers(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> None:
-    """Call an event hook on every plugin, one at a time; an observer that raises is reported."""
+    """Call an event hook on every plugin, one at a time; an observer that raises is reported.
+
+    A per-run observer (``--observe``) that raises is also dropped for the rest of its run, so
+    that a tracker that is down costs one warning line, not one per epoch.
+    """
     import warnings
 
     for impl in getattr(pm.hook, hook).get_hookimpls():
         try:
-            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            impl.function(**{arg: kwargs.get(arg) for arg in impl.argnames})
         except Exception as exc:
-            warnings.warn(f"observer {impl.plugin_name}.{hook} failed: {exc!r}", stacklevel=2)
+            if impl.plugin_name.startswith("observer:"):
+                from unlearnkit.observers import warn
+
+                pm.unregister(name=impl.plugin_name)
+                name = impl.plugin_name.removeprefix("observer:")
+                warn(f"observer {name} disabled for this run: {hook} failed: {type(exc).__name__}: {exc}")
+            else:
+                warnings.warn(f"observer {impl.plugin_name}.{hook} failed: {exc!r}", stacklevel=2)

@@ -69,6 +69,11 @@ class MethodSpec(ComponentSpec):
     apply when the user gives none. ``needs`` lists the data the method reads: ``"forget"``
     (train-forget split), ``"retain"`` (train-retain split), ``"test"`` (test splits, e.g. as a
     validation set); the context refuses any split not declared here.
+
+    ``search_space`` is what ``unlearn tune`` explores: ``{option: {"type": "float", "low": ...,
+    "high": ..., "log": True}}``, ``{"type": "int", "low": ..., "high": ...}`` or
+    ``{"type": "categorical", "choices": [...]}``, each key an option of ``options``. Empty: the
+    method cannot be tuned.
     """
 
     needs: tuple[str, ...] = ("forget",)
@@ -76,6 +81,7 @@ class MethodSpec(ComponentSpec):
     uses_selector: bool = True
     default_target: str | None = None
     default_selector: str = "all"
+    search_space: dict[str, dict[str, Any]] = field(default_factory=dict)
     kind: ClassVar[str] = "method"
 
 
@@ -176,7 +182,21 @@ class TargetSpec(ComponentSpec):
     kind: ClassVar[str] = "target"
 
 
+@dataclass(frozen=True)
+class ObserverSpec(ComponentSpec):
+    """An observer of runs: an experiment tracker or logger, switched on per run (``--observe NAME``).
+
+    ``factory(options)`` returns an object whose methods implement the event hooks
+    (``on_run_start``, ``on_epoch_end``, ``on_evaluation_end``, ``on_run_end``; each marked
+    ``@hookimpl``). The engine registers it for one run only and removes it afterwards; an
+    observer that raises, in its factory or in a hook, costs one warning line and is dropped for
+    the rest of that run, and the run's results are unaffected.
+    """
+
+    kind: ClassVar[str] = "observer"
+
+
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {
-    cls.kind: cls for cls in (MethodSpec, MetricSpec, DatasetSpec, ModelSpec, SelectorSpec, TargetSpec)
+    cls.kind: cls for cls in (MethodSpec, MetricSpec, DatasetSpec, ModelSpec, SelectorSpec, TargetSpec, ObserverSpec)
 }
 KINDS = tuple(SPEC_TYPES)

@@ -5,7 +5,7 @@ Torch-free, so a bad config fails in milliseconds, before any data is loaded or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from unlearnkit.config import ComponentRef, RecipeConfig, RunConfig, resolve_recipe
@@ -41,6 +41,7 @@ class Resolved:
     selector: Component | None
     metrics: list[Component]
     recipe: RecipeConfig
+    observers: list[Component] = field(default_factory=list)
 
     def as_config(self) -> dict[str, Any]:
         """The fully resolved config: feeding it back to ``unlearn run --config`` repeats the run."""
@@ -51,6 +52,7 @@ class Resolved:
         data["recipe"] = self.recipe.model_dump(mode="json")
         data["metrics"] = [m.name for m in self.metrics]
         data["metric_options"] = {m.name: m.options.model_dump(mode="json") for m in self.metrics}
+        data["observer"] = {o.name: o.options.model_dump(mode="json") for o in self.observers}
         return data
 
     def warnings(self) -> list[str]:
@@ -102,7 +104,8 @@ def resolve(config: RunConfig, registry: Registry) -> Resolved:
         for name in expand_metrics(config.metrics, registry)
     ]
     recipe = resolve_recipe(recipe_layers(dataset.spec.default_recipe, config.recipe))
-    return Resolved(config, dataset, model, method, target, selector, metrics, recipe)
+    observers = [_component(registry, "observer", name, options) for name, options in config.observer.items()]
+    return Resolved(config, dataset, model, method, target, selector, metrics, recipe, observers)
 
 
 def model_name_and_options(name: str, options: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:

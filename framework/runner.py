@@ -27,6 +27,7 @@ from unlearnkit.evaluation import SPLITS, SUBJECTS, EvalContext, MetricResult, c
 from unlearnkit.layout import completed_spec
 from unlearnkit.loader import call_observers
 from unlearnkit.modelio import save_weights, write_json
+from unlearnkit.observers import attached
 from unlearnkit.registry import Registry, get_registry
 from unlearnkit.resolve import Resolved, resolve
 from unlearnkit.training import import_optimizers, train_classifier
@@ -122,8 +123,9 @@ class Workbench:
         model = self.resolved.model
         return model.spec.load()(model.options, self.data.num_classes, self.data.input_shape)
 
-    def emit(self, phase: str, epoch: int, logs: dict[str, float]) -> None:
-        call_observers(self.registry.pm, "on_epoch_end", phase=phase, epoch=epoch, logs=logs)
+    def emit(self, phase: str, epoch: int, logs: dict[str, float], model: str | None = None) -> None:
+        model = model or ("unlearned" if phase.startswith("unlearn") else "model")
+        call_observers(self.registry.pm, "on_epoch_end", phase=phase, epoch=epoch, logs=dict(logs), model=model)
 
     def reference_model(
         self, excluded: torch.Tensor | None, seed: int, label: str
@@ -157,7 +159,7 @@ class Workbench:
                     self.pre,
                     r.recipe,
                     seed,
-                    on_epoch=functools.partial(self.emit, "train"),
+                    on_epoch=functools.partial(self.emit, "train", model=label),
                     on_step=lambda: self.reporter.update(next(counter), steps),
                 )
             finally:
@@ -352,13 +354,17 @@ def run(
         config = build_config([config])
     resolved = resolve(config, registry)
     resolved_config = resolved.as_config()
-    call_observers(registry.pm, "on_run_start", config=resolved_config, run_dir=str(config.out))
-    try:
-        result = _run(resolved, registry, reporter, write)
-    except BaseException as exc:
-        call_observers(registry.pm, "on_run_end", status="failed", result=None, error=f"{type(exc).__name__}: {exc}")
-        raise
-    call_observers(registry.pm, "on_run_end", status="ok", result=result.metrics_dict(), error=None)
+    with attached(resolved, registry.pm):
+        call_observers(registry.pm, "on_run_start", config=resolved_config, run_dir=str(config.out))
+        try:
+            result = _run(resolved, registry, reporter, write)
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            call_observers(registry.pm, "on_run_end", status="failed", result=None, error=error, run_dir=None)
+            raise
+        # Observers get a copy: whatever they do to it cannot reach the returned result.
+        observed = copy.deepcopy({**result.metrics_dict(), "plugins": result.plugins})
+        call_observers(registry.pm, "on_run_end", status="ok", result=observed, error=None, run_dir=result.run_dir)
     return result
 
 
@@ -394,7 +400,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
             bench.attach_reference(ev, subject, subjects[subject], provenance)
     options = {m.name: m.options for m in resolved.metrics}
     metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
-    call_observers(registry.pm, "on_evaluation_end", metrics={m.name: m.as_dict() for m in metrics})
+    call_observers(registry.pm, "on_evaluation_end", metrics=copy.deepcopy({m.name: m.as_dict() for m in metrics}))
 
     scenario = {
         "kind": bench.scenario.kind,

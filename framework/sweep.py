@@ -6,7 +6,8 @@ expands into cells, each an ordinary :class:`~unlearnkit.config.RunConfig` that 
 
 The cell key is a hash of the fully resolved config (every component's validated options, the
 recipe, the metrics), leaving out where things are written and which device runs them
-(``out``, ``cache_dir``, ``device``, ``save_outputs``, ``data_root``): the same experiment has the
+(``out``, ``cache_dir``, ``device``, ``save_outputs``, ``data_root``) and what merely watches it
+(``observer``, ``tags``): the same experiment has the
 same key, so a restarted or extended sweep finds what is already done.
 
 Methods that are not installed (a preset names every method of a paper) are reported and
@@ -34,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from unlearnkit.config import apply_set, build_config, load_config_file, normalise
 from unlearnkit.errors import ScenarioMismatchError, UnknownComponentError, UsageError
 
-KEY_EXCLUDED = ("out", "cache_dir", "device", "save_outputs", "data_root")
+KEY_EXCLUDED = ("out", "cache_dir", "device", "save_outputs", "data_root", "observer", "tags")
 
 
 class MethodEntry(BaseModel):
@@ -352,7 +353,8 @@ def expand(spec: SweepSpec, registry: Any, runtime: dict[str, Any] | None = None
                         layers = [base, {"dataset": dataset}]
                         if model is not None:
                             layers.append({"model": model})
-                        layers += [entry.layer(name), {"forget": scenario, "seed": seed}, runtime]
+                        tags = {"tags": {"sweep": spec.name, "label": entry.display()}}  # for trackers
+                        layers += [entry.layer(name), {"forget": scenario, "seed": seed}, tags, runtime]
                         config = build_config(layers)
                         try:
                             resolved = resolve(config, registry)

@@ -93,6 +93,7 @@ def sweep_command(
     data_root: str | None,
     dry_run: bool,
     quiet: bool,
+    observe: str | None = None,
 ) -> None:
     from rich.console import Console
 
@@ -146,6 +147,8 @@ def sweep_command(
     runs = out or str(Path(db_path).with_suffix("")) + "-runs"
     cache = str(Path(cache_dir or default_cache_dir()).expanduser().resolve())
     runtime = {"out": str(Path(runs).resolve()), "device": device, "cache_dir": cache, "data_root": data_root}
+    if observe:
+        runtime["observer"] = {name: {} for name in _csv(observe) or []}
     registry = get_registry()
     plan = expand(spec, registry, runtime)
     for reason in plan.skipped:

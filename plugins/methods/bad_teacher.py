@@ -83,6 +83,14 @@ class BadTeacher(GradientMethod):
         return F.kl_div(F.log_softmax(ctx.model(x) / tau, dim=1), targets, reduction="sum") / targets.numel()
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-5, "high": 1e-3, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 5},
+    "temperature": {"type": "float", "low": 0.5, "high": 4.0, "log": True},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -91,6 +99,7 @@ def register_methods(register):
             summary="KL distillation from a random-init teacher on forget data and the original on retain data (Chundawat et al. 2023)",
             options=BadTeacherOptions,
             factory=BadTeacher,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
             uses_selector=True,
         )

@@ -117,6 +117,13 @@ class BoundaryExpand(GradientMethod):
         return ctx.model
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-6, "high": 1e-4, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -125,6 +132,7 @@ def register_methods(register):
             summary="train forget samples into a shadow class, then prune it (Chen et al. 2023)",
             options=BoundaryExpandOptions,
             factory=BoundaryExpand,
+            search_space=SEARCH_SPACE,
             needs=("forget",),
         )
     )

@@ -64,6 +64,14 @@ class BoundaryShrink(GradientMethod):
         return F.cross_entropy(ctx.model(x), neighbour_labels(ctx, x, y, self.options.eps))
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-6, "high": 1e-4, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+    "eps": {"type": "float", "low": 0.02, "high": 0.3},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -72,6 +80,7 @@ def register_methods(register):
             summary="train forget samples towards their FGSM nearest-class labels (Chen et al. 2023)",
             options=BoundaryShrinkOptions,
             factory=BoundaryShrink,
+            search_space=SEARCH_SPACE,
             needs=("forget",),
         )
     )

@@ -40,6 +40,13 @@ class FT(GradientMethod):
         return F.cross_entropy(ctx.model(x), y)
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 20},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -48,6 +55,7 @@ def register_methods(register):
             summary="fine-tune on the retain set (Warnecke et al. 2021, SalUn/l1-sparse protocol)",
             options=FTOptions,
             factory=FT,
+            search_space=SEARCH_SPACE,
             needs=("retain",),
         )
     )

@@ -41,6 +41,13 @@ class GA(GradientMethod):
         return -F.cross_entropy(ctx.model(x), y)
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-5, "high": 1e-3, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -49,6 +56,7 @@ def register_methods(register):
             summary="gradient ascent on the forget set (Thudi et al. 2022, SalUn protocol)",
             options=GAOptions,
             factory=GA,
+            search_space=SEARCH_SPACE,
             needs=("forget",),
         )
     )

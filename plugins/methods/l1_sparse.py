@@ -61,6 +61,14 @@ class L1Sparse(GradientMethod):
         return {"gamma": self.gamma_t}
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 20},
+    "gamma": {"type": "float", "low": 1e-5, "high": 1e-3, "log": True},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -69,6 +77,7 @@ def register_methods(register):
             summary="fine-tune on the retain set with a decaying l1 penalty (Jia et al. 2023)",
             options=L1SparseOptions,
             factory=L1Sparse,
+            search_space=SEARCH_SPACE,
             needs=("retain",),
         )
     )

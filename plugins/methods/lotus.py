@@ -159,6 +159,14 @@ class LoTUS(GradientMethod):
         return soft_cross_entropy(ctx.model(x), torch.cat([soft, hard]))
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-5, "high": 1e-3, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+    "alpha_class": {"type": "float", "low": 4.0, "high": 128.0, "log": True},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -167,6 +175,7 @@ def register_methods(register):
             summary="distillation with Gumbel-softened forget targets at an accuracy-driven temperature (Spartalis et al. 2025)",
             options=LoTUSOptions,
             factory=LoTUS,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain", "test"),
             uses_selector=True,
         )

@@ -48,6 +48,14 @@ class NegGradPlus(GradientMethod):
         return beta * F.cross_entropy(ctx.model(xr), yr) - (1 - beta) * F.cross_entropy(ctx.model(xf), yf)
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+    "beta": {"type": "float", "low": 0.5, "high": 0.999},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -56,6 +64,7 @@ def register_methods(register):
             summary="joint retain descent and forget ascent (Kurmanji et al. 2023)",
             options=NegGradPlusOptions,
             factory=NegGradPlus,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
         )
     )

@@ -41,6 +41,13 @@ class RL(RelabelMethod):
     """Random Labeling: the relabelling loss of :class:`RelabelMethod` with the defaults above."""
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -49,6 +56,7 @@ def register_methods(register):
             summary="random labels on the forget set plus retain data (SalUn's RL baseline)",
             options=RLOptions,
             factory=RL,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
             uses_target=True,
             default_target="random-label",

@@ -67,6 +67,13 @@ class RWFT(GradientMethod):
         return loss
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 20},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -75,6 +82,7 @@ def register_methods(register):
             summary="output-reweighting fine-tuning on the forget set (seed paper)",
             options=RWFTOptions,
             factory=RWFT,
+            search_space=SEARCH_SPACE,
             uses_target=True,
             default_target="reweight",
             uses_selector=True,

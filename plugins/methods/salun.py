@@ -41,6 +41,13 @@ class SalUn(RelabelMethod):
     """SalUn: the relabelling loss of :class:`RelabelMethod` with the defaults above."""
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 15},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -49,6 +56,7 @@ def register_methods(register):
             summary="saliency-masked random-label fine-tuning (Fan et al. 2024)",
             options=SalUnOptions,
             factory=SalUn,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
             uses_target=True,
             default_target="random-label",

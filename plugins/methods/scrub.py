@@ -103,6 +103,14 @@ class SCRUB(GradientMethod):
         return self.options.gamma * F.cross_entropy(logits, y) + self.options.alpha * distill_kl(logits, teacher, T)
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+    "epochs": {"type": "int", "low": 1, "high": 10},
+    "msteps": {"type": "int", "low": 1, "high": 5},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -111,6 +119,7 @@ def register_methods(register):
             summary="teacher-student max steps on the forget set, min steps on the retain set (Kurmanji et al. 2023)",
             options=SCRUBOptions,
             factory=SCRUB,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
             uses_selector=True,
         )

@@ -82,6 +82,13 @@ class SSD(Method):
         return model.eval()
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "alpha": {"type": "float", "low": 1.0, "high": 100.0, "log": True},
+    "dampening": {"type": "float", "low": 0.1, "high": 10.0, "log": True},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -90,6 +97,7 @@ def register_methods(register):
             summary="selective synaptic dampening of forget-specialised parameters, one shot (Foster et al. 2024)",
             options=SSDOptions,
             factory=SSD,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
             uses_selector=False,
         )

@@ -159,6 +159,13 @@ def _collect(model, layers, x, o: SVDOptions, generator):
     return grams
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "alpha_f": {"type": "float", "low": 0.3, "high": 30.0, "log": True},
+    "alpha_r": {"type": "float", "low": 10.0, "high": 1000.0, "log": True},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -167,6 +174,7 @@ def register_methods(register):
             summary="gradient-free projection of conv/linear weights away from forget-only activation subspaces (Kodge et al. 2024)",
             options=SVDOptions,
             factory=SVD,
+            search_space=SEARCH_SPACE,
             needs=("forget", "retain"),
             uses_selector=False,
         )

@@ -143,6 +143,14 @@ class UNSIR(Method):
             ctx.emit(f"unlearn-{phase}", epoch, {"loss": total / max(count, 1)})
 
 
+# What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
+SEARCH_SPACE = {
+    "impair_lr": {"type": "float", "low": 2e-3, "high": 0.2, "log": True},
+    "repair_lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True},
+    "noise_reg": {"type": "float", "low": 0.01, "high": 1.0, "log": True},
+}
+
+
 @hookimpl
 def register_methods(register):
     register(
@@ -151,6 +159,7 @@ def register_methods(register):
             summary="error-maximising noise for the forget class, then impair and repair (Tarun et al. 2023)",
             options=UNSIROptions,
             factory=UNSIR,
+            search_space=SEARCH_SPACE,
             needs=("retain",),
             uses_selector=False,
         )

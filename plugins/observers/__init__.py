@@ -1,0 +1,1 @@
+"""Built-in observer plugins: experiment trackers switched on per run with ``--observe``."""
