@@ -39,9 +39,11 @@ __all__ = [
     "__version__",
     "hookimpl",
     "run",
+    "unlearn",
 ]
 
 if TYPE_CHECKING:
+    from unlearnkit.api import unlearn
     from unlearnkit.runner import run
 
 
@@ -51,4 +53,8 @@ def __getattr__(name: str) -> Any:
         from unlearnkit.runner import run
 
         return run
+    if name == "unlearn":
+        from unlearnkit.api import unlearn
+
+        return unlearn
     raise AttributeError(f"module 'unlearnkit' has no attribute {name!r}")

@@ -57,6 +57,7 @@ class RunResult:
     weights_before: Path | None = None  # the original's safetensors file (user's or cache entry)
     wall_seconds: float | None = None  # the whole run, loading and evaluation included
     request: dict[str, Any] = field(default_factory=dict)  # the deletion request, as the report states it
+    model: Any = None  # the unlearned model itself (not serialised; the Python API returns it)
 
     def metrics_dict(self) -> dict[str, Any]:
         return {
@@ -429,6 +430,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         confusion={k: v for k, v in ev.artifacts.get("confusion", {}).items() if k in SUBJECTS},
         artifacts=ev.artifacts,
     )
+    result.model = unlearned
     result.weights_before = references.weights_file(bench, prov_o)
     result.request = describe_request(bench.scenario, bench.data.classes)
     result.wall_seconds = time.perf_counter() - started
