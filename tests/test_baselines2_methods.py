@@ -269,3 +269,15 @@ def test_lotus_work_per_epoch_matches_its_complexity(unlearned, monkeypatch):
     assert sum(r for _, r in seen) == int(0.3 * n_r)
     assert len(seen) == math.ceil((n_f + int(0.3 * n_r)) / 128)
     assert evaluated == [n_f]  # class forgetting: acc_v = 0, no validation pass
+
+
+def test_ssd_select_fraction_picks_that_share_of_entries_by_importance_ratio():
+    from unlearnkit.plugins.methods.ssd import alpha_for_fraction
+
+    gen = torch.Generator().manual_seed(0)
+    i_f = {"a": torch.rand(600, generator=gen), "b": torch.rand(20, 20, generator=gen)}
+    i_d = {n: torch.rand(t.shape, generator=gen) + 0.01 for n, t in i_f.items()}
+    for fraction in (0.01, 0.1, 0.5):
+        alpha = alpha_for_fraction(i_f, i_d, fraction)
+        selected = sum(int((i_f[n] > alpha * i_d[n]).sum()) for n in i_f)
+        assert selected == round(fraction * 1000)  # strict '>' above the k-th smallest ratio
