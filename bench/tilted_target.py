@@ -28,12 +28,11 @@ from pathlib import Path
 GRID = [
     {},  # the plugin's defaults
     {"similarity": "head", "tau": 0.1, "beta": 10.0, "mass_none": None},  # the literal reading of the text
-    {"similarity": "head", "mass_none": None},  # head similarity, solved beta, every sample tilted
-    {"similarity": "head"},  # head similarity, solved beta, weighted by the leftover mass
-    {"similarity": "head", "tau": 0.1, "mass_none": None},
-    {"similarity": "outputs", "mass_none": None},
-    {"similarity": "outputs"},
-    {"similarity": "outputs", "tau": 0.5, "beta": 5.0, "mass_none": None},
+    {"similarity": "head"},  # head similarity, tau 1, beta 10, weighted by the leftover mass
+    {"similarity": "head", "tau": 0.5, "beta": None, "mass_none": None},
+    {"similarity": "outputs", "mass_none": None},  # tau 1, beta 10, every sample tilted
+    {"similarity": "outputs", "tau": 0.5, "beta": None},  # sharper similarity, solved beta
+    {"similarity": "outputs", "tau": 0.5, "beta": None, "mass_none": None},
 ]
 
 

@@ -145,13 +145,14 @@ def test_tilted_solved_beta_meets_the_moment_constraint(registry, target):
     level = (s * s).sum(1).mean()
     # leftover mass that ignores the similarity (noise): the constraint binds and is met with equality
     noisy = torch.randn(32, 10, generator=gen, dtype=torch.float64) * 3
-    q = _tilted(registry, similarity="head", mass_none=None)(noisy, removed, w)
+    q = _tilted(registry, similarity="head", tau=0.5, beta=None, mass_none=None)(noisy, removed, w)
     assert torch.allclose(q.sum(1), torch.ones(32, dtype=torch.float64)) and (q[:, 0] == 0).all()
     assert (q * s).sum(1).mean().item() == pytest.approx(level.item(), abs=1e-9)
     # leftover mass already concentrated on the most similar class: no tilt, the reweight target
     aligned = (s.clamp_min(1e-12).log() * 4).masked_fill(removed, 5.0)
     assert torch.equal(
-        _tilted(registry, similarity="head", mass_none=None)(aligned, removed, w), target("reweight")(aligned, removed)
+        _tilted(registry, similarity="head", tau=0.5, beta=None, mass_none=None)(aligned, removed, w),
+        target("reweight")(aligned, removed),
     )
 
 
