@@ -163,11 +163,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "rwft-table4-cpu": {
         "description": "RWFT seed Table 4 scaled to one CPU: Fashion-MNIST with its default small CNN and recipe "
-        "(2 epochs), 9 methods x 10 classes x 3 seeds, each method given about one pass over the training set",
+        "(4 epochs), 9 methods x 10 classes x 3 seeds, each method given about one pass over the training set",
         "base": {"metrics": ["accuracy", "utv", "mia-nn", "time"], "metric_options": {"utv": {"floor": True}}},
         "datasets": ["fashion-mnist"],
         # Equal compute instead of the seed's epoch counts: the seed trains originals for 101-201 epochs, so
-        # its 20-epoch baselines cost ~10-20% of training; against a 2-epoch recipe 20 epochs would be 10x
+        # its 20-epoch baselines cost ~10-20% of training; against a 4-epoch recipe 20 epochs would be 5x
         # a retrain. Every method gets about one training-set pass: RWFT's default 10 epochs over the
         # forget set (10% of the data), one epoch otherwise. GA keeps its reference budget (5 forget epochs,
         # lr 1e-4): the seed's 20 epochs drove this model to chance accuracy (see plugins/methods/ga.py).
