@@ -521,6 +521,11 @@ def report(
     report_command(db=db, out=out, sweep=sweep_name, rows=rows, plots=plots, utv_metric=utv_metric)
 
 
+from unlearnkit.tune_cli import tune  # noqa: E402  (its own module; Optuna loads only when it runs)
+
+app.command()(handle_errors(tune))
+
+
 def main() -> None:
     app()
 
