@@ -13,6 +13,7 @@ from torch import nn
 
 from unlearnkit.data import ImageDataset, Preprocess, Scenario, Split, batches
 from unlearnkit.methods import Batch, GradientMethod, GradientOptions
+from unlearnkit.prefix import ForgetPath
 from unlearnkit.records import ModelSpec, Options
 from unlearnkit.selection import MaskEnforcer, Selection, set_train_mode
 
@@ -48,6 +49,8 @@ class UnlearnContext:
     cache: Any = None
     train_recipe: Any = None
     train_model: Callable[..., Any] | None = None  # (excluded indices) -> (model, provenance)
+    notes: dict[str, Any] = field(default_factory=dict)  # facts about the unlearning, for metrics.json
+    forget_path: ForgetPath | None = None  # set by fit(): the cheapest exact route for forget batches
 
     @property
     def num_classes(self) -> int:
@@ -87,6 +90,23 @@ class UnlearnContext:
         with torch.no_grad():
             return self.target(self.original_logits(x), self.removed(y), self.generator)
 
+    def forget_logits_and_targets(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """The student's logits (with gradients) on ``batch.forget`` and the forget targets.
+
+        Equal to ``(self.model(x), self.forget_targets(x, y))``; inside :meth:`fit` the frozen
+        prefix of the network (if the selection has one) runs once for both models, and without
+        augmentation the original's logits and the prefix activations come from a one-off pass
+        over the forget set (``unlearnkit.prefix``).
+        """
+        x, y = batch.forget
+        if self.forget_path is None:
+            return self.model(x), self.forget_targets(x, y)
+        if self.target is None:
+            raise RuntimeError("this method was configured without a forget target")
+        logits, original = self.forget_path(x, batch.forget_rows)
+        with torch.no_grad():
+            return logits, self.target(original, self.removed(y), self.generator)
+
     def fit(
         self,
         method: GradientMethod,
@@ -122,6 +142,9 @@ class UnlearnContext:
             steps = -(-n_f // options.batch_size) + -(-(n_drive - n_f) // options.batch_size)
         total, done = steps * options.epochs, 0
         cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
+        if "forget" in dev:
+            augment = options.augment and self.pre.augment != "none"
+            self.forget_path = ForgetPath(model, self.original, self.inputs, dev["forget"][0], augment)
         for epoch in range(options.epochs):
             if method.on_epoch_start(self, epoch) is False:  # a method's early stop (e.g. LoTUS)
                 break
@@ -149,6 +172,7 @@ class UnlearnContext:
                     part_dev = part.to(self.device, non_blocking=True)
                     setattr(batch, name, (self.inputs(x[part_dev], augment=options.augment), y[part_dev]))
                     setattr(batch, f"{name}_index", index[part])
+                    setattr(batch, f"{name}_rows", part_dev)
                 loss = method.loss(self, batch)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -162,6 +186,9 @@ class UnlearnContext:
             logs = {"loss": (loss_sum / max(count, 1)).item(), **method.epoch_logs(self, epoch)}
             self.emit("unlearn", epoch, logs)
         model.eval()
+        if self.forget_path is not None:
+            self.notes["forget_path"] = self.forget_path.kind
+        self.forget_path = None
 
 
 class _Cycler:

@@ -46,6 +46,8 @@ class Batch:
     retain: tuple[Any, Any] | None = None
     forget_index: Any | None = None
     retain_index: Any | None = None
+    forget_rows: Any | None = None  # positions in the split (on the device), for per-sample caches
+    retain_rows: Any | None = None
 
 
 class Method:

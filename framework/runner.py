@@ -58,13 +58,15 @@ class RunResult:
     wall_seconds: float | None = None  # the whole run, loading and evaluation included
     request: dict[str, Any] = field(default_factory=dict)  # the deletion request, as the report states it
     model: Any = None  # the unlearned model itself (not serialised; the Python API returns it)
+    unlearn: dict[str, Any] = field(default_factory=dict)  # what the method recorded (early stop, ...)
 
     def metrics_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "metrics": {m.name: m.as_dict() for m in self.metrics},
             "timings": self.timings,
             "scenario": self.scenario,
         }
+        return {**out, "unlearn": self.unlearn} if self.unlearn else out
 
     def value(self, name: str, subject: str = "unlearned") -> float | None:
         for m in self.metrics:
@@ -111,6 +113,7 @@ class Workbench:
         )
         self.pre = Preprocess(self.data, self.device)
         self._fingerprint: str | None = None
+        self.notes: dict[str, Any] = {}  # the last unlearning's UnlearnContext.notes
 
     @property
     def data_fingerprint(self) -> str:
@@ -281,6 +284,7 @@ class Workbench:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start + ctx.extra_seconds
+        self.notes = ctx.notes
         model.eval().requires_grad_(False)
         return model, seconds, description
 
@@ -429,6 +433,7 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         plugins,
         confusion={k: v for k, v in ev.artifacts.get("confusion", {}).items() if k in SUBJECTS},
         artifacts=ev.artifacts,
+        unlearn=bench.notes,
     )
     result.model = unlearned
     result.weights_before = references.weights_file(bench, prov_o)

@@ -45,6 +45,12 @@ class RWFTOptions(GradientOptions):
     weight_decay: float = Field(0.0, ge=0, description="weight decay")
     bn: Literal["eval", "train"] = Field("eval", description="BatchNorm statistics: frozen ('eval') or updated")
     retain_weight: float = Field(0.0, ge=0, description="weight of an optional cross-entropy term on retain batches")
+    tolerance: float | None = Field(
+        None,
+        ge=0,
+        description="stop once an epoch's mean KL(target || model) on the forget set (soft cross-entropy minus "
+        "the target's entropy, nats) is at most this; none: run every epoch",
+    )
 
 
 class RWFT(GradientMethod):
@@ -53,14 +59,41 @@ class RWFT(GradientMethod):
     def __init__(self, options: RWFTOptions):
         super().__init__(options)
         self.paired = ("retain",) if options.retain_weight > 0 else ()
+        self.kl_sum, self.kl_count = None, 0
+
+    def on_epoch_start(self, ctx, epoch):
+        kl = self.mean_kl()
+        if self.options.tolerance is not None and kl is not None and kl <= self.options.tolerance:
+            # Recorded in metrics.json ("unlearn"), so a stopped run is told apart from a full one.
+            ctx.notes.update(stopped_early=True, epochs_run=epoch, final_kl=kl)
+            return False
+        self.kl_sum, self.kl_count = None, 0
+        ctx.notes.update(stopped_early=False, epochs_run=epoch + 1)
+        return None
+
+    def mean_kl(self) -> float | None:
+        # One host sync per epoch, not per step: the sum stays on the device during the epoch.
+        return None if not self.kl_count else float(self.kl_sum) / self.kl_count
+
+    def epoch_logs(self, ctx, epoch):
+        kl = self.mean_kl()
+        if kl is not None:
+            ctx.notes["final_kl"] = kl
+        return {} if kl is None else {"kl": kl}
 
     def loss(self, ctx, batch):
+        import torch
         import torch.nn.functional as F
 
         from unlearnkit.maths import soft_cross_entropy
 
-        x, y = batch.forget
-        loss = soft_cross_entropy(ctx.model(x), ctx.forget_targets(x, y))
+        logits, targets = ctx.forget_logits_and_targets(batch)
+        loss = soft_cross_entropy(logits, targets)
+        with torch.no_grad():
+            # KL(target || model) = soft cross-entropy - H(target); entr() gives 0 log 0 = 0.
+            kl = (loss.detach() - torch.special.entr(targets).sum(dim=1).mean()) * len(targets)
+            self.kl_sum = kl if self.kl_sum is None else self.kl_sum + kl
+            self.kl_count += len(targets)
         if batch.retain is not None:
             xr, yr = batch.retain
             loss = loss + self.options.retain_weight * F.cross_entropy(ctx.model(xr), yr)

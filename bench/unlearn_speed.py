@@ -1,0 +1,161 @@
+"""Unlearning cost in epoch-equivalents (EE) and speed-up over retraining, measured in one run (issue 18).
+
+EE = unlearning wall time / wall time of one full training epoch of the same model on the whole
+training set with the dataset's default recipe, both timed in the same round of this process.
+Speed-up = time of retraining with that recipe / unlearning time, where retraining is estimated
+in the same round as recipe epochs x one epoch x (retain samples / training samples): the
+retrained model is trained on the retain set only. Each round times one training epoch, then every
+row once, in that order, so load drifts hit all of them; reported is the median over rounds of the
+per-round ratios. Fidelity is shown beside: ACC_r/ACC_f (test, %) and UTV (train forget) of the
+last round's unlearned model, against the cached retrained model.
+
+Rows are ``LABEL=METHOD[/SELECTOR][:key=value...]``; the default rows are RWFT-O, RWFT-2-O, RW-A,
+SalUn, FT and SSD with their default options. Original and retrained models come from the model
+cache (``UNLEARNKIT_CACHE_DIR`` or ``--cache-dir``; trained there on first use, outside the clock).
+
+Usage::
+
+    .venv/bin/python bench/unlearn_speed.py --dataset digits --rounds 5
+    .venv/bin/python bench/unlearn_speed.py --dataset fashion-mnist --rounds 3
+    .venv/bin/python bench/unlearn_speed.py --row 'RWFT-2-O bs32=rwft/two-layer:batch_size=32'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from typing import Any
+
+DEFAULT_ROWS = [
+    "RWFT-O=rwft/all",
+    "RWFT-2-O=rwft/two-layer",
+    "RW-A=rwft/adapters",
+    "SalUn=salun",
+    "FT=ft",
+    "SSD=ssd",
+]
+
+
+def parse_row(spec: str) -> tuple[str, dict[str, Any]]:
+    """``LABEL=METHOD[/SELECTOR][:key=value...]`` -> (label, config layer)."""
+    from unlearnkit.config import apply_set
+
+    label, sep, rest = spec.partition("=")
+    if not sep or not rest:
+        raise SystemExit(f"bad --row {spec!r}; accepted: LABEL=METHOD[/SELECTOR][:key=value...]")
+    head, *assignments = rest.split(":")
+    method, _, selector = head.partition("/")
+    options: dict[str, Any] = {}
+    for assignment in assignments:
+        tmp: dict[str, Any] = {}
+        apply_set(tmp, f"method.options.{assignment}")
+        options.update(tmp["method"]["options"])
+    layer: dict[str, Any] = {"method": {"name": method, "options": options}}
+    if selector:
+        layer["selector"] = {"name": selector}
+    return label, layer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--forget", default="0", help="class to forget (default 0)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--row", action="append", default=[], help="LABEL=METHOD[/SELECTOR][:key=value...]")
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", default=None, help="also write the raw timings here")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from unlearnkit.config import build_config
+    from unlearnkit.evaluation import EvalContext, compute_metrics
+    from unlearnkit.registry import get_registry
+    from unlearnkit.resolve import resolve
+    from unlearnkit.runner import Workbench
+    from unlearnkit.training import import_optimizers, train_classifier
+
+    registry = get_registry()
+    forget = int(args.forget) if args.forget.isdigit() else args.forget
+    base: dict[str, Any] = {
+        "dataset": {"name": args.dataset},
+        "forget": {"classes": [forget]},
+        "seed": args.seed,
+        "device": args.device,
+        "metrics": ["accuracy", "utv"],
+        "metric_options": {"utv": {"floor": False}},
+    }
+    if args.cache_dir:
+        base["cache_dir"] = args.cache_dir
+    rows = [parse_row(spec) for spec in (args.row or DEFAULT_ROWS)]
+    benches = {label: Workbench(resolve(build_config([base, layer]), registry), registry) for label, layer in rows}
+    first = next(iter(benches.values()))
+    original, prov_o = first.original()
+    retrained, prov_r = first.retrained()
+    recipe = first.resolved.recipe
+    data, scenario = first.data, first.scenario
+    retain_share = len(scenario.splits["train_retain"]) / len(data.train_y)
+    import_optimizers()
+
+    def one_epoch() -> float:
+        model = first.build_model(args.seed).to(first.device)
+        one = recipe.model_copy(update={"epochs": 1})
+        return train_classifier(model, data.train_x, data.train_y, first.pre, one, args.seed)
+
+    epochs: list[float] = []
+    seconds: dict[str, list[float]] = {label: [] for label, _ in rows}
+    last: dict[str, torch.nn.Module] = {}
+    notes: dict[str, dict[str, Any]] = {}
+    one_epoch()  # warm-up: first-call costs of the kernels
+    for r in range(args.rounds):
+        epochs.append(one_epoch())
+        print(f"round {r + 1}: epoch {epochs[-1]:.2f} s", file=sys.stderr, flush=True)
+        for label, _ in rows:
+            model, s, _ = benches[label].unlearn(original, args.seed)
+            seconds[label].append(s)
+            last[label], notes[label] = model, dict(benches[label].notes)
+            print(f"  {label}: {s:.2f} s ({s / epochs[-1]:.3f} EE)", file=sys.stderr, flush=True)
+
+    resolved = first.resolved
+    entries = [m.entry for m in resolved.metrics]
+    options = {m.name: m.options for m in resolved.metrics}
+    print(
+        f"\n{args.dataset}, forget class {scenario.forget_classes}, seed {args.seed}, {args.rounds} rounds; model "
+        f"{resolved.model.name} {resolved.model.options.model_dump()}; recipe {recipe.name} {recipe.epochs} epochs, "
+        f"batch {recipe.batch_size}; one training epoch median {statistics.median(epochs):.2f} s "
+        f"({min(epochs):.2f}-{max(epochs):.2f})\n"
+    )
+    print("| method | EE (median) | EE range | speed-up vs retrain | ACC_r (%) | ACC_f (%) | UTV | notes |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    report: dict[str, Any] = {"dataset": args.dataset, "epoch_seconds": epochs, "rows": {}}
+    for label, layer in rows:
+        ee = [s / e for s, e in zip(seconds[label], epochs, strict=True)]
+        speedup = [recipe.epochs * e * retain_share / s for s, e in zip(seconds[label], epochs, strict=True)]
+        models = {"original": original, "unlearned": last[label], "retrained": retrained}
+        ev = EvalContext(models, data, scenario, first.pre, first.device, args.seed)
+        first.attach_reference(ev, "original", original, prov_o)
+        first.attach_reference(ev, "retrained", retrained, prov_r)
+        values = {m.name: m.values.get("unlearned") for m in compute_metrics(ev, entries, options)}
+        note = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in notes[label].items())
+        opts = layer["method"]["options"]
+        if opts:
+            note = ", ".join(f"{k}={v}" for k, v in opts.items()) + (f"; {note}" if note else "")
+        print(
+            f"| {label} | {statistics.median(ee):.3f} | {min(ee):.3f}-{max(ee):.3f} | "
+            f"{statistics.median(speedup):.1f} | {values['acc_r_test']:.2f} | {values['acc_f_test']:.2f} | "
+            f"{values['utv_train']:.4f} | {note} |",
+            flush=True,
+        )
+        report["rows"][label] = {"layer": layer, "seconds": seconds[label], "ee": ee, "metrics": values}
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
