@@ -16,6 +16,7 @@ from unlearnkit.methods import Batch, GradientMethod, GradientOptions
 from unlearnkit.prefix import ForgetPath
 from unlearnkit.records import ModelSpec, Options
 from unlearnkit.selection import MaskEnforcer, Selection, set_train_mode
+from unlearnkit.training import amp_autocast
 
 SPLIT_NEEDS = {
     "train_forget": "forget",
@@ -141,6 +142,11 @@ class UnlearnContext:
             n_f = len(sources["forget"])
             steps = -(-n_f // options.batch_size) + -(-(n_drive - n_f) // options.batch_size)
         total, done = steps * options.epochs, 0
+        # bf16 autocast on CUDA when the training recipe uses it (CPU runs are unchanged).
+        amp = self.device.type == "cuda" and bool(getattr(self.train_recipe, "amp", False))
+        if amp:  # cuDNN's fast bf16 convolutions want NHWC; the weights' values are unchanged
+            model.to(memory_format=torch.channels_last)
+            self.original.to(memory_format=torch.channels_last)
         cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
         if "forget" in dev:
             augment = options.augment and self.pre.augment != "none"
@@ -173,7 +179,8 @@ class UnlearnContext:
                     setattr(batch, name, (self.inputs(x[part_dev], augment=options.augment), y[part_dev]))
                     setattr(batch, f"{name}_index", index[part])
                     setattr(batch, f"{name}_rows", part_dev)
-                loss = method.loss(self, batch)
+                with amp_autocast(self.device, amp):
+                    loss = method.loss(self, batch)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 masks.before_step()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable
@@ -43,6 +44,13 @@ def import_optimizers() -> None:
     the actual work) and understated its speed-up over retraining.
     """
     torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+
+def amp_autocast(device: torch.device, enabled: bool):
+    """bf16 autocast on ``device`` when ``enabled``; a no-op context otherwise (CPU runs stay bit-identical)."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, recipe: RecipeConfig, steps_per_epoch: int):
@@ -88,7 +96,7 @@ def train_classifier(
             inputs = pre(x_dev[idx], augment=True, generator=aug_gen)
             if use_amp:
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            with amp_autocast(device, use_amp):
                 loss = F.cross_entropy(model(inputs), y_dev[idx], label_smoothing=recipe.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -122,3 +122,13 @@ def test_rwft_early_stop_stops_and_is_recorded(bench, run_config, tiny_config):
 
     written = json.loads((Path(result.run_dir) / "metrics.json").read_text())
     assert written["unlearn"]["stopped_early"] is True and written["unlearn"]["epochs_run"] == 1
+
+
+def test_amp_autocast_is_bf16_when_enabled_and_a_no_op_otherwise():
+    from unlearnkit.training import amp_autocast
+
+    a, b = torch.randn(4, 8), torch.randn(8, 3)
+    with amp_autocast(torch.device("cpu"), False):
+        assert torch.equal(a @ b, torch.matmul(a, b)) and (a @ b).dtype == torch.float32
+    with amp_autocast(torch.device("cpu"), True):  # the CUDA path's context, exercised on the CPU
+        assert (a @ b).dtype == torch.bfloat16

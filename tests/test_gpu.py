@@ -39,3 +39,12 @@ def test_every_method_runs_on_cuda(method, tiny_config, run_config):
     result = run_config(config, {"method": {"name": method}})
     assert 0.0 <= result.value("utv_train") <= 1.0
     assert result.value("acc_r_test", "original") > 80
+
+
+@pytest.mark.parametrize("selector", ["two-layer", "adapters"])
+def test_rwft_forget_path_runs_on_cuda_under_autocast(selector, tiny_config, run_config):
+    config = {**tiny_config, "device": "cuda", "metrics": ["accuracy", "utv"]}
+    layer = {"method": {"name": "rwft", "options": {"epochs": 2, "augment": False}}, "selector": {"name": selector}}
+    result = run_config(config, layer)
+    assert result.unlearn["forget_path"] == "cached-prefix+cached-original"
+    assert 0.0 <= result.value("utv_train") <= 1.0

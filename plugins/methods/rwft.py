@@ -22,6 +22,14 @@ up to 6 points of retain accuracy, plain SGD stays within about 1 point. ``retai
 adds a cross-entropy term on retain batches (an ablation; the seed uses forget samples only).
 Every combination with any target and selector is valid.
 
+Cost: the loss reads ``ctx.forget_logits_and_targets``, so with ``two-layer`` or ``adapters`` the
+frozen prefix of the network runs once per batch for the student and the original, and with
+``augment=false`` once for the whole forget set (``unlearnkit.prefix``). ``tolerance`` stops
+training at the start of the first epoch after one whose mean KL(target || model) over the forget
+batches (soft cross-entropy minus the target's entropy, measured during that epoch) is at most
+the tolerance; ``metrics.json`` then records ``unlearn.stopped_early``, ``epochs_run`` and
+``final_kl``.
+
 What to expect: RWFT fits its target, so its UTV is the target's distance to the retrained model.
 On Fashion-MNIST (10 cells) RWFT-O's UTV was within 0.01 of UTV(target, retrained) every time
 (``bench/rwft_target_utv.py``); how well the original's leftover mass predicts retraining decides

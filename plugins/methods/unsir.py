@@ -138,9 +138,9 @@ class UNSIR(Method):
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                total += loss.item()
+                total += loss.detach()  # a tensor: no host sync per step on a GPU
                 count += 1
-            ctx.emit(f"unlearn-{phase}", epoch, {"loss": total / max(count, 1)})
+            ctx.emit(f"unlearn-{phase}", epoch, {"loss": float(total) / max(count, 1)})
 
 
 # What 'unlearn tune' explores (learning rate, epochs, the method's own strength knob where it has one).
