@@ -193,7 +193,7 @@ class UnlearnContext:
             logs = {"loss": (loss_sum / max(count, 1)).item(), **method.epoch_logs(self, epoch)}
             self.emit("unlearn", epoch, logs)
         model.eval()
-        if self.forget_path is not None:
+        if self.forget_path is not None and self.forget_path.built:
             self.notes["forget_path"] = self.forget_path.kind
         self.forget_path = None
 

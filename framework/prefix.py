@@ -102,8 +102,8 @@ def split_frozen_prefix(model: nn.Module) -> PrefixSplit | None:
 
     prefix_graph = fx.Graph()
     env: dict[fx.Node, fx.Node] = {}
-    for node in graph.nodes:
-        if node in frozen or node.op == "get_attr" and node not in live:
+    for node in graph.nodes:  # everything not live (constants included); dead code goes below
+        if node not in live and node.op != "output":
             env[node] = prefix_graph.node_copy(node, lambda n: env[n])
     prefix_graph.output(tuple(env[n] for n in boundary))
 
