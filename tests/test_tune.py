@@ -109,17 +109,18 @@ def test_tune_resumes_after_kill_and_writes_a_runnable_sweep(tiny_config, regist
     args = [sys.executable, "-m", "unlearnkit", "tune", "--method", "GA=ga", "--trials", "3",
             "--objective", "accuracy/acc_f_train", "--space", "lr=float:1e-4:1e-3:log", "--space", "epochs=int:1:2",
             "--storage", str(db), "--out", str(out), "--device", "cpu", "--cache-dir", tiny_config["cache_dir"],
-            "--set", "model.width=16", "--set", "recipe.epochs=12"]  # fmt: skip
+            "--set", "model.width=16", "--set", "recipe.epochs=3"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    deadline = time.time() + 600
+    deadline = time.time() + 1800  # generous: the first trial trains two models first
     while _finished_trials(db) < 1 and first.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     assert first.poll() is None, first.stderr.read().decode()
+    assert _finished_trials(db) >= 1, "no trial finished within the deadline"
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert 1 <= _finished_trials(db) < 3 and not out.exists()
-    second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    second = subprocess.run(args, capture_output=True, text=True, env=env, timeout=1800)
     assert second.returncode == 0, second.stderr
     assert _finished_trials(db) == 3  # the budget, not budget + what the killed run finished
     spec = load_sweep_file(out)
@@ -130,5 +131,5 @@ def test_tune_resumes_after_kill_and_writes_a_runnable_sweep(tiny_config, regist
     assert cell.config["method"]["options"]["lr"] == entry.options["lr"]
     assert cell.config["dataset"]["name"] == "digits"  # the tuned sweep evaluates on the real data
     # A rerun finds the budget spent and only rewrites the file.
-    third = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    third = subprocess.run(args, capture_output=True, text=True, env=env, timeout=1800)
     assert third.returncode == 0 and _finished_trials(db) == 3
