@@ -2,63 +2,46 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from unlearnkit.errors import UnlearnError
+from unlearnkit.clierrors import TRACEBACK_ENV, run_app, warn
+from unlearnkit.clierrors import guard as handle_errors
 
 app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: fast to start, and no message text taken for markup
     help="unlearnkit: make a trained classifier forget classes or samples, and measure it against retraining.",
 )
 
 
-def _err(message: str) -> None:
-    from rich.console import Console
-
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
-
-
-def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """One-line messages and exit codes (2 for usage/config errors, 1 for runtime failures)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except UnlearnError as exc:
-            _err(str(exc))
-            if os.environ.get("UNLEARNKIT_DEBUG") and exc.__cause__ is not None:
-                import traceback
-
-                traceback.print_exception(exc.__cause__)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
+@app.callback()
+def _options(
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="on an error, print the Python traceback after the one-line message")
+    ] = False,
+) -> None:
+    """unlearnkit: make a trained classifier forget classes or samples, and measure it against retraining."""
+    if traceback:
+        os.environ[TRACEBACK_ENV] = "1"
 
 
-def _registry(warn: bool = True):
+def _registry(warn_failed: bool = True):
     from unlearnkit.registry import get_registry
 
     registry = get_registry()
-    if warn:
-        from rich.console import Console
-
-        console = Console(stderr=True, highlight=False)
+    if warn_failed:
         for info in registry.failed():
-            console.print(
-                f"[yellow]warning:[/] plugin {info.distribution} {info.version} ({info.entry_point.split(' =')[0]}) "
-                f"failed to load ({info.error}); see 'unlearn list-plugins'",
-                soft_wrap=True,
+            warn(
+                f"plugin {info.distribution} {info.version} ({info.entry_point.split(' =')[0]}) "
+                f"failed to load ({info.error}); see 'unlearn list-plugins'"
             )
     return registry
 
@@ -186,7 +169,7 @@ def run(
             "observer": {name: {} for name in _split_csv(observe)} or None,
         },
     )
-    registry = _registry(warn=not json_out)
+    registry = _registry(warn_failed=not json_out)
     from unlearnkit.resolve import resolve
 
     resolved = resolve(cfg, registry)
@@ -230,6 +213,7 @@ ARROWS = {"higher": "↑", "lower": "↓", "match": "≈ retrain"}
 
 def _print_table(result: Any) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     cfg = result.config
@@ -247,7 +231,7 @@ def _print_table(result: Any) -> None:
         table.add_column(column, justify="right")
     for m in result.metrics:
         if m.note:
-            table.add_row(m.name, ARROWS.get(m.direction, ""), "", f"[yellow]{m.note}[/]", "")
+            table.add_row(m.name, ARROWS.get(m.direction, ""), "", f"[yellow]{escape(m.note)}[/]", "")
             continue
         table.add_row(
             m.name,
@@ -362,7 +346,7 @@ def list_plugins(
 
     if kind is not None and kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}")
-    registry = _registry(warn=False)
+    registry = _registry(warn_failed=False)
     components = [
         {
             "kind": e.spec.kind,
@@ -390,6 +374,7 @@ def list_plugins(
         typer.echo(json.dumps({"plugins": plugins, "components": components}, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -397,18 +382,18 @@ def list_plugins(
     for col in ("plugin", "version", "provides", "status"):
         ptable.add_column(col)
     for p in plugins:
-        status = "[green]ok[/]" if p["status"] == "ok" else f"[red]{p['status']}[/] {p['error'] or ''}"
+        status = "[green]ok[/]" if p["status"] == "ok" else f"[red]{p['status']}[/] {escape(p['error'] or '')}"
         ptable.add_row(p["plugin"], p["version"], ", ".join(p["components"]) or "-", status)
     console.print(ptable)
     ctable = Table(title="Components", title_justify="left")
     for col in ("kind", "name", "provider", "summary"):
         ctable.add_column(col)
     for c in components:
-        ctable.add_row(c["kind"], c["name"], c["provider"], c["summary"])
+        ctable.add_row(c["kind"], c["name"], c["provider"], escape(c["summary"]))
     console.print(ctable)
     if traceback:
         for p in registry.failed():
-            console.print(f"[red]{p.name}[/]\n{p.traceback}")
+            console.print(f"[red]{escape(p.name)}[/]\n{escape(p.traceback or '')}")
 
 
 @app.command()
@@ -431,17 +416,18 @@ def describe(
         typer.echo(json.dumps(spec.options.model_json_schema(), indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{kind} {spec.name}[/] ({entry.provider} {entry.version}): {spec.summary}")
+    console.print(f"[bold]{kind} {spec.name}[/] ({entry.provider} {entry.version}): {escape(spec.summary)}")
     doc = sys.modules.get(spec.factory.__module__) if callable(spec.factory) else None
     if doc is not None and doc.__doc__:
-        console.print(doc.__doc__.strip(), highlight=False)
+        console.print(doc.__doc__.strip(), highlight=False, markup=False)
     if kind == "model":
         from unlearnkit.layout import describe_groups
 
-        console.print(describe_groups(registry, name), highlight=False)
+        console.print(describe_groups(registry, name), highlight=False, markup=False)
     fields = spec.options.model_fields
     if not fields:
         console.print("no options")
@@ -451,7 +437,7 @@ def describe(
         table.add_column(col)
     for field_name, info in fields.items():
         annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-        table.add_row(field_name, annotation, repr(info.default), info.description or "")
+        table.add_row(field_name, escape(annotation), escape(repr(info.default)), escape(info.description or ""))
     console.print(table)
 
 
@@ -527,7 +513,7 @@ app.command()(handle_errors(tune))
 
 
 def main() -> None:
-    app()
+    run_app(app)
 
 
 if __name__ == "__main__":
