@@ -116,7 +116,7 @@ def resolve_recipe(value: str | dict[str, Any] | RecipeConfig) -> RecipeConfig:
     except ValidationError as exc:
         from unlearnkit.registry import format_validation_error
 
-        raise OptionsError(f"invalid recipe: {format_validation_error(exc)}") from None
+        raise OptionsError(f"invalid recipe: {format_validation_error(exc, RecipeConfig)}") from None
 
 
 class RunConfig(Strict):
@@ -260,4 +260,4 @@ def build_config(layers: list[dict[str, Any]]) -> RunConfig:
     except ValidationError as exc:
         from unlearnkit.registry import format_validation_error
 
-        raise OptionsError(f"invalid run config: {format_validation_error(exc)}") from None
+        raise OptionsError(f"invalid run config: {format_validation_error(exc, RunConfig)}") from None

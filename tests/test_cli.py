@@ -23,7 +23,7 @@ def invoke(*args: str):
         (["--select", "two-layers"], "did you mean two-layer"),
         (["--dataset", "cifar11"], "unknown dataset 'cifar11'"),
         (["--set", "lr=-1"], "invalid options for method 'rwft': lr: Input should be greater than 0"),
-        (["--set", "learning_rate=0.1"], "learning_rate: Extra inputs are not permitted"),
+        (["--set", "learning_rate=0.1"], "learning_rate: unknown key; accepted: augment, batch_size"),
         (["--forget", "elephant"], "unknown forget class 'elephant'; accepted: indices 0..9"),
         (["--forget", "0", "--forget-fraction", "0.1"], "give exactly one of forget classes, fraction or count"),
         (["--method", "retrain", "--select", "two-layer"], "does not train selected parameters"),
