@@ -20,6 +20,9 @@ from typing import Any, NoReturn
 import typer
 
 from unlearnkit.errors import UnlearnError
+from unlearnkit.notices import one_line, print_line, warn
+
+__all__ = ["fail", "guard", "one_line", "run_app", "warn"]
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -31,25 +34,6 @@ def tracebacks_wanted() -> bool:
     return bool(os.environ.get(TRACEBACK_ENV) or os.environ.get("UNLEARNKIT_DEBUG"))
 
 
-def one_line(text: str) -> str:
-    """Collapse a message to one line (library messages sometimes span several)."""
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
-def print_line(prefix: str, message: str, style: str = "bold red") -> None:
-    """Print ``prefix: message`` on stderr as one line; only the prefix is styled."""
-    from rich.console import Console
-    from rich.text import Text
-
-    line = Text(f"{prefix}:", style=style)
-    line.append(" " + one_line(message))
-    Console(stderr=True, highlight=False, soft_wrap=True).print(line)
-
-
-def warn(message: str) -> None:
-    print_line("warning", message, style="yellow")
-
-
 def describe(exc: BaseException) -> tuple[str, int]:
     """The one-line message and exit code of an exception that reached the command line."""
     if isinstance(exc, UnlearnError):
@@ -58,8 +42,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
         return "interrupted (a finished cache entry or sweep cell is kept; rerun to continue)", EXIT_INTERRUPTED
     if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
         return (
-            f"out of memory ({type(exc).__name__}); try a smaller batch (--set recipe.batch_size=...) "
-            "or --device cpu",
+            f"out of memory ({type(exc).__name__}); try a smaller batch (--set recipe.batch_size=...) or --device cpu",
             EXIT_RUNTIME,
         )
     if isinstance(exc, OSError):

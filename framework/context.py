@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from unlearnkit.data import ImageDataset, Preprocess, Scenario, Split, batches
+from unlearnkit.divergence import check_epoch
 from unlearnkit.methods import Batch, GradientMethod, GradientOptions
 from unlearnkit.prefix import ForgetPath
 from unlearnkit.records import ModelSpec, Options
@@ -191,6 +192,14 @@ class UnlearnContext:
                 done += 1
                 self.progress(done, total)
             logs = {"loss": (loss_sum / max(count, 1)).item(), **method.epoch_logs(self, epoch)}
+            check_epoch(
+                logs["loss"],
+                params,
+                "unlearning",
+                epoch,
+                options.epochs,
+                f"try a smaller learning rate than {options.lr:g} (--set lr=...) or fewer epochs (--set epochs=...)",
+            )
             self.emit("unlearn", epoch, logs)
         model.eval()
         if self.forget_path is not None and self.forget_path.built:

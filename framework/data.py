@@ -14,6 +14,8 @@ from typing import Literal
 
 import torch
 
+from unlearnkit.preflight import check_forget_classes, check_forget_count
+
 Augment = Literal["none", "crop", "crop-flip"]
 
 
@@ -122,6 +124,7 @@ def make_scenario(
     n = len(data.train_y)
     if forget_classes:
         classes = resolve_classes(forget_classes, data.classes)
+        check_forget_classes(classes, data.num_classes)
         is_forget = torch.isin(data.train_y, torch.tensor(classes))
         test_forget = torch.isin(data.test_y, torch.tensor(classes))
         names = ", ".join(data.classes[c] for c in classes)
@@ -129,10 +132,7 @@ def make_scenario(
     else:
         classes = []
         k = count if count is not None else max(1, round(float(fraction) * n))
-        if k >= n:
-            from unlearnkit.errors import UsageError
-
-            raise UsageError(f"cannot forget {k} of {n} training samples")
+        check_forget_count(k, n, f"--forget-count {count}" if count is not None else f"--forget-fraction {fraction}")
         gen = torch.Generator().manual_seed(10_000 + seed)
         chosen = torch.randperm(n, generator=gen)[:k]
         is_forget = torch.zeros(n, dtype=torch.bool)

@@ -228,16 +228,28 @@ def cached_tensors(
 
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = dataset_cache_dir() / f"{name}-{digest}.safetensors"
+    from unlearnkit.cache import writable_dir
+    from unlearnkit.modelio import current_umask
+
     if use_cache and path.is_file():
-        with safe_open(str(path), framework="pt") as handle:
-            return {k: handle.get_tensor(k) for k in handle.keys()}, dict(handle.metadata() or {})
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                return {k: handle.get_tensor(k) for k in handle.keys()}, dict(handle.metadata() or {})
+        except Exception as exc:  # truncated or garbled: decode the dataset again
+            from unlearnkit.notices import one_line, warn
+
+            if writable_dir(path.parent):
+                aside = path.with_name(f"{path.name}.broken-{os.getpid()}")
+                os.replace(path, aside)
+                warn(f"dataset cache file {path} is broken ({one_line(exc)[:120]}); moved to {aside}, rebuilding")
     tensors, metadata = build()  # type: ignore[operator]
-    if use_cache:
+    if use_cache and writable_dir(path.parent):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".safetensors")
         os.close(fd)
         try:
             save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
+            os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

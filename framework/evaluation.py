@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from unlearnkit.data import ImageDataset, Preprocess, Scenario
+from unlearnkit.errors import ComponentRuntimeError, UnlearnError
 
 SUBJECTS = ("original", "unlearned", "retrained")
 SPLITS = ("train_forget", "train_retain", "test_forget", "test_retain", "test")
@@ -289,15 +290,21 @@ def _metric_results(ev: EvalContext, entry: Any, options: Any) -> list[MetricRes
                 spec.name, spec.name, {}, spec.direction, spec.definition, note=f"needs the {', '.join(missing)} model"
             )
         ]
-    fn = spec.load()
     rows: dict[str, dict[str, float | None]] = {}
     for subject in SUBJECTS:
         if not ev.has(subject):
             continue
         try:
-            values = ev._rows_once(spec, fn, subject, options, _options_json(options))
+            values = ev._rows_once(spec, spec.load(), subject, options, _options_json(options))
         except MetricUnavailable as exc:
             return [MetricResult(spec.name, spec.name, {}, spec.direction, spec.definition, note=str(exc))]
+        except UnlearnError:
+            raise
+        except Exception as exc:  # a plugin's bug: one line naming the plugin, not a traceback
+            raise ComponentRuntimeError(
+                f"metric {spec.name!r} ({entry.provider} {entry.version}) failed on the {subject} model: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         for row, value in (values or {}).items():
             rows.setdefault(row, {})[subject] = value
     return [

@@ -31,10 +31,19 @@ def write_tensors(tensors: dict[str, torch.Tensor], path: str | Path, metadata: 
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=metadata)
+        # mkstemp makes 0600 files; give weights the mode every other file gets (0644 under umask 022),
+        # so a cache shared between users is readable like its JSON sidecars.
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def load_weights(model: torch.nn.Module, path: str | Path, device: torch.device | str = "cpu") -> torch.nn.Module:

@@ -557,13 +557,13 @@ def build_report(
     plots: bool = True,
     utv_metric: str = "utv",
 ) -> ReportFiles:
-    from unlearnkit.store import Store
+    from unlearnkit.preflight import check_writable_dir
+    from unlearnkit.store import Store, check_sweep_database
 
     db = Path(db)
-    if not db.is_file():
-        raise UsageError(f"database {str(db)!r} not found")
+    check_sweep_database(db)
     out = Path(out) if out else db.with_name(db.stem + "-report")
-    out.mkdir(parents=True, exist_ok=True)
+    check_writable_dir(out, "--out")
     with Store(db) as store:
         cells = store.cells(sweep=sweep, status="ok")
         failed = store.cells(sweep=sweep, status="failed")
@@ -572,6 +572,7 @@ def build_report(
         hints = _hints(store, sweep)
     if not cells:
         raise UsageError(f"no finished cells in {str(db)!r}" + (f" for sweep {sweep!r}" if sweep else ""))
+    out.mkdir(parents=True, exist_ok=True)  # only now: a refused report leaves no empty folder
     notes: list[str] = []
     patterns = rows or hints.get("rows")
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)

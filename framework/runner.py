@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -22,12 +23,14 @@ from unlearnkit.config import RunConfig
 from unlearnkit.context import UnlearnContext, frozen_copy
 from unlearnkit.data import ImageDataset, Preprocess, Scenario, make_scenario
 from unlearnkit.deletion_report import describe_request, write_deletion_report
+from unlearnkit.divergence import DivergedError, weights_finite
 from unlearnkit.errors import ComponentRuntimeError, UsageError
 from unlearnkit.evaluation import SPLITS, SUBJECTS, EvalContext, MetricResult, compute_metrics
 from unlearnkit.layout import completed_spec
 from unlearnkit.loader import call_observers
 from unlearnkit.modelio import save_weights, write_json
 from unlearnkit.observers import attached
+from unlearnkit.preflight import check_cache_dir, check_writable_dir
 from unlearnkit.registry import Registry, get_registry
 from unlearnkit.resolve import Resolved, resolve
 from unlearnkit.training import import_optimizers, train_classifier
@@ -165,11 +168,14 @@ class Workbench:
                     seed,
                     on_epoch=functools.partial(self.emit, "train", model=label),
                     on_step=lambda: self.reporter.update(next(counter), steps),
+                    what=f"{label} model",
                 )
             finally:
                 self.reporter.stop()
 
-        return self.cache.get_or_train(parts, functools.partial(self.build_model, seed), train, self.device)
+        return self.cache.get_or_train(
+            parts, functools.partial(self.build_model, seed), train, self.device, what=f"{label} model"
+        )
 
     def stored_outputs(self, model: torch.nn.Module, provenance: dict[str, Any]) -> Callable[[str], torch.Tensor]:
         """``part -> logits`` of a cached reference model on the whole train or test set, themselves cached.
@@ -196,7 +202,7 @@ class Workbench:
 
         def get(part: str) -> torch.Tensor:
             if not loaded:
-                holder, _ = self.cache.get_or_train(parts, build, compute, torch.device("cpu"))
+                holder, _ = self.cache.get_or_train(parts, build, compute, torch.device("cpu"), store_optional=True)
                 loaded.update({name: getattr(holder, name).detach() for name in shapes})
             return loaded[f"{part}_set"]
 
@@ -272,6 +278,8 @@ class Workbench:
         start = time.perf_counter()
         try:
             model = method.unlearn(ctx)
+        except DivergedError as exc:
+            raise DivergedError(f"method {r.method.name!r}: {exc}") from exc
         except (UsageError, ComponentRuntimeError):
             raise
         except Exception as exc:
@@ -285,6 +293,11 @@ class Workbench:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start + ctx.extra_seconds
         self.notes = ctx.notes
+        if not weights_finite(model.parameters()):
+            raise DivergedError(
+                f"method {r.method.name!r} produced NaN or infinite weights; try a smaller learning rate or other "
+                f"options (see 'unlearn describe method {r.method.name}')"
+            )
         model.eval().requires_grad_(False)
         return model, seconds, description
 
@@ -326,7 +339,7 @@ class Workbench:
                 getattr(holder, split).copy_(ev.logits("m", split))
             return seconds
 
-        holder, _ = self.cache.get_or_train(parts, build, train, torch.device("cpu"))
+        holder, _ = self.cache.get_or_train(parts, build, train, torch.device("cpu"), store_optional=True)
         return {split: getattr(holder, split).detach().clone() for split in splits}
 
 
@@ -358,6 +371,9 @@ def run(
 
         config = build_config([config])
     resolved = resolve(config, registry)
+    check_cache_dir(config.cache_dir)
+    if write:
+        check_writable_dir(config.out, "--out")
     resolved_config = resolved.as_config()
     with attached(resolved, registry.pm):
         call_observers(registry.pm, "on_run_start", config=resolved_config, run_dir=str(config.out))
@@ -476,7 +492,8 @@ def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # Cells of a sweep finish within the same second in one process: a random suffix keeps names unique.
     name = f"{stamp}-{resolved.dataset.name}-{resolved.method.name}-s{config.seed}-{uuid.uuid4().hex[:8]}"
-    tmp = out / f".partial-{name}"
+    clean_stale_partials(out)
+    tmp = out / f".partial-{socket.gethostname()}-{os.getpid()}-{name}"
     final = out / name
     try:
         tmp.mkdir(parents=True)
@@ -496,6 +513,45 @@ def _write_run(result: RunResult, resolved: Resolved, ev: EvalContext, unlearned
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+STALE_PARTIAL_SECONDS = 24 * 3600
+
+
+def clean_stale_partials(out: Path) -> list[Path]:
+    """Remove ``.partial-*`` folders that no live writer owns: runs killed while being written.
+
+    A folder is ``.partial-<host>-<pid>-<name>``: on this host it is stale once that process is
+    gone; one from another host (a shared disk) or of the old unnamed form once it is a day old.
+    """
+    removed = []
+    host = socket.gethostname()
+    for path in out.glob(".partial-*"):
+        rest = path.name.removeprefix(".partial-")
+        pid_text = rest.removeprefix(f"{host}-").partition("-")[0] if rest.startswith(f"{host}-") else ""
+        if pid_text.isdigit():
+            stale = not _process_alive(int(pid_text))
+        else:
+            try:
+                stale = time.time() - path.stat().st_mtime > STALE_PARTIAL_SECONDS
+            except FileNotFoundError:
+                continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def save_outputs(ev: EvalContext, path: Path) -> None:

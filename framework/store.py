@@ -253,6 +253,31 @@ class Store:
         return {r["status"]: r["n"] for r in self.conn.execute(query + " GROUP BY status", args)}
 
 
+def check_sweep_database(path: str | Path) -> None:
+    """Refuse, writing nothing, a file that is not a sweep database (not SQLite, or SQLite without ``cells``)."""
+    from unlearnkit.errors import UsageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"database {str(path)!r} not found; give the .sqlite file 'unlearn sweep' wrote")
+    with open(path, "rb") as handle:
+        header = handle.read(16)
+    if header != b"SQLite format 3\x00":
+        raise UsageError(
+            f"{str(path)!r} is not a sweep database (not an SQLite file); give the .sqlite file 'unlearn sweep' wrote"
+        )
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise UsageError(f"{str(path)!r} cannot be read as a sweep database: {exc}") from None
+    if "cells" not in tables:
+        raise UsageError(f"{str(path)!r} is an SQLite file but not a sweep database (it has no 'cells' table)")
+
+
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, default=str)
 

@@ -6,7 +6,37 @@ import os
 from pathlib import Path
 from typing import Any
 
-from unlearnkit.errors import UsageError
+from unlearnkit.errors import UnlearnError, UsageError
+from unlearnkit.notices import print_line
+from unlearnkit.preflight import check_cache_dir, check_writable_dir
+
+
+class SweepFailed(UnlearnError):
+    """Some cells of a sweep failed (exit code 1); the finished ones are in the database."""
+
+
+def group_failures(failures: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """``[(reason, [cell, ...]), ...]``, most frequent reason first."""
+    groups: dict[str, list[str]] = {}
+    for where, error in failures:
+        groups.setdefault(str(error), []).append(where)
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
+
+
+def read_statuses(db_path: str) -> dict[str, str]:
+    """Cell statuses of an existing sweep database, opened read-only; ``{}`` when there is none."""
+    import sqlite3
+
+    from unlearnkit.store import check_sweep_database
+
+    if not Path(db_path).exists():
+        return {}
+    check_sweep_database(db_path)
+    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return {key: status for key, status in conn.execute("SELECT key, status FROM cells")}
+    finally:
+        conn.close()
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -53,13 +83,15 @@ class RichProgress:
         self.task = self.progress.add_task("cells", total=total, completed=done, last="")
 
     def advance(self, cell: Any, payload: dict[str, Any]) -> None:
+        from rich.markup import escape
+
         status = payload["status"]
         mark = "[green]ok[/]" if status == "ok" else "[red]failed[/]"
         elapsed = payload.get("elapsed")
         self.progress.console.print(
             f"{mark} {cell.label} {cell.dataset}/{cell.model} {cell.forget} seed={cell.seed}"
             + (f" ({elapsed:.1f} s)" if elapsed else "")
-            + (f": {payload.get('error')}" if status != "ok" else "")
+            + (f": {escape(str(payload.get('error')))}" if status != "ok" else "")
         )
         self.progress.update(self.task, advance=1, last=f"{cell.label} {cell.forget} s{cell.seed}")
 
@@ -155,20 +187,29 @@ def sweep_command(
         console.print(f"[yellow]skipped:[/] {reason}")
     if not plan.cells:
         raise UsageError("the sweep has no cells to run (every method, dataset or model is missing)")
+    if dry_run:  # reads the database if there is one; writes nothing
+        statuses = read_statuses(db_path)
+        done = ("ok",) if retry_failed else ("ok", "failed")
+        todo = [c for c in plan.cells if statuses.get(c.key) not in done]
+        console.print(
+            f"sweep {spec.name}: {len(plan.cells)} cells, {len(plan.cells) - len(todo)} already done, "
+            f"{len(todo)} to run ({executor}); database {db_path}"
+        )
+        for cell in plan.cells:
+            print(
+                f"{cell.key}  {statuses.get(cell.key, 'pending'):8s} {cell.label:12s} {cell.dataset}/{cell.model} "
+                f"{cell.forget} seed={cell.seed}"
+            )
+        return
+    check_writable_dir(Path(db_path).parent, "--db folder")
+    check_writable_dir(runs, "--out")
+    check_cache_dir(cache)
     with Store(db_path) as store:
         todo = pending_cells(plan, store, retry_failed)
         console.print(
             f"sweep {spec.name}: {len(plan.cells)} cells, {len(plan.cells) - len(todo)} already done, "
             f"{len(todo)} to run ({executor}); database {db_path}"
         )
-        if dry_run:
-            statuses = store.statuses()
-            for cell in plan.cells:
-                print(
-                    f"{cell.key}  {statuses.get(cell.key, 'pending'):8s} {cell.label:12s} {cell.dataset}/{cell.model} "
-                    f"{cell.forget} seed={cell.seed}"
-                )
-            return
         if ray_address is None:
             ray_address = os.environ.get("UNLEARNKIT_RAY_ADDRESS")
         progress = None if quiet else RichProgress()
@@ -192,6 +233,15 @@ def sweep_command(
         f"database now holds {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, "
         f"{counts.get('running', 0)} interrupted"
     )
-    for where, error in summary.failures:
-        console.print(f"[red]failed:[/] {where}: {error}", soft_wrap=True)
-    console.print(f"report: unlearn report {db_path}")
+    if summary.ok or counts.get("ok"):
+        console.print(f"report: unlearn report {db_path}")
+    if summary.failed:
+        # Exit 1 with one line; the reasons, grouped, are on the lines above it.
+        for reason, cells in group_failures(summary.failures):
+            print_line(
+                "failed", f"{len(cells)} cell(s): {reason} ({', '.join(cells[:3])}{' ...' if len(cells) > 3 else ''})"
+            )
+        raise SweepFailed(
+            f"{summary.failed} of {summary.ran} cells failed ({len(group_failures(summary.failures))} distinct "
+            f"reasons, listed above); finished cells are kept in {db_path}; rerun to retry the failed ones"
+        )

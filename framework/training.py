@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from unlearnkit.config import RecipeConfig
 from unlearnkit.data import Preprocess, batches
+from unlearnkit.divergence import check_epoch
 
 
 def make_optimizer(
@@ -74,6 +75,7 @@ def train_classifier(
     seed: int,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     on_step: Callable[[], None] | None = None,
+    what: str = "model",
 ) -> float:
     """Train ``model`` in place on uint8 images ``x`` and labels ``y``; return the wall time in seconds."""
     device = pre.device
@@ -108,8 +110,17 @@ def train_classifier(
                 on_step()
         if when == "epoch":
             sched.step()
+        epoch_loss = (total / len(y)).item()
+        check_epoch(
+            epoch_loss,
+            model.parameters(),
+            f"training the {what}",
+            epoch,
+            recipe.epochs,
+            f"try a smaller learning rate than {recipe.lr:g} (--set recipe.lr=...) or another --recipe",
+        )
         if on_epoch is not None:
-            on_epoch(epoch, {"loss": (total / len(y)).item()})
+            on_epoch(epoch, {"loss": epoch_loss})
     if device.type == "cuda":
         torch.cuda.synchronize()
     model.eval()
