@@ -24,16 +24,11 @@ import torch
 from unlearnkit.errors import UnlearnError
 from unlearnkit.modelio import load_weights, save_weights, write_json
 from unlearnkit.notices import one_line, warn
+from unlearnkit.paths import default_cache_dir, writable_dir
+
+__all__ = ["CacheError", "ModelCache", "RowStore", "cache_key", "default_cache_dir", "writable_dir"]
 
 CACHE_VERSION = 1
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("UNLEARNKIT_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "unlearnkit"
 
 
 def cache_key(parts: dict[str, Any]) -> str:
@@ -184,16 +179,6 @@ def _read_provenance(meta: Path, key: str) -> dict[str, Any]:
     if not isinstance(provenance, dict) or provenance.get("key") != key or "train_seconds" not in provenance:
         raise CorruptEntry(f"{meta.name} lacks this entry's key or train_seconds")
     return provenance
-
-
-def writable_dir(path: Path) -> bool:
-    """Whether files can be created in ``path`` (or, when it does not exist yet, it can be made)."""
-    path = Path(path)
-    while not path.exists():
-        if path.parent == path:
-            return False
-        path = path.parent
-    return path.is_dir() and os.access(path, os.W_OK | os.X_OK)
 
 
 class RowStore:

@@ -179,6 +179,10 @@ def run(
     if dry_run:
         typer.echo(json.dumps(resolved.as_config(), indent=2))
         return
+    from unlearnkit.preflight import check_cache_dir, check_writable_dir
+
+    check_cache_dir(cfg.cache_dir)  # before torch is imported: a bad path costs milliseconds
+    check_writable_dir(cfg.out, "--out")
     from unlearnkit.runner import run as run_experiment
 
     reporter = None if (quiet or json_out) else RichReporter()

@@ -195,7 +195,7 @@ def candidate_roots(data_root: Path | None, *relative: str) -> list[Path]:
 
 def dataset_cache_dir() -> Path:
     """``<model cache>/datasets``: decoded image tensors live next to the trained models."""
-    from unlearnkit.cache import default_cache_dir
+    from unlearnkit.paths import default_cache_dir
 
     return default_cache_dir() / "datasets"
 
@@ -228,8 +228,8 @@ def cached_tensors(
 
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = dataset_cache_dir() / f"{name}-{digest}.safetensors"
-    from unlearnkit.cache import writable_dir
     from unlearnkit.modelio import current_umask
+    from unlearnkit.paths import writable_dir
 
     if use_cache and path.is_file():
         try:

@@ -33,7 +33,7 @@ def check_writable_dir(path: str | Path, option: str) -> None:
 
 def check_cache_dir(path: str | Path | None) -> None:
     """The cache may be read-only (it is then only read); it must not be a file."""
-    from unlearnkit.cache import default_cache_dir
+    from unlearnkit.paths import default_cache_dir
 
     root = Path(path).expanduser() if path else default_cache_dir()
     for candidate in (root, root / "models"):

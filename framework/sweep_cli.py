@@ -129,8 +129,8 @@ def sweep_command(
 ) -> None:
     from rich.console import Console
 
-    from unlearnkit.cache import default_cache_dir
     from unlearnkit.config import apply_set, parse_value
+    from unlearnkit.paths import default_cache_dir
     from unlearnkit.registry import get_registry
     from unlearnkit.store import Store, default_db
     from unlearnkit.sweep import (
