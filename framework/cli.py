@@ -302,10 +302,11 @@ def train(
     registry = _registry()
     from unlearnkit.preflight import check_cache_dir
     from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
 
     resolved = resolve(cfg, registry)
     check_cache_dir(cfg.cache_dir)
+    from unlearnkit.runner import Workbench
+
     bench = Workbench(resolved, registry, None if quiet else RichReporter())
     _, provenance = bench.retrained() if classes else bench.original()
     status = "cache hit" if provenance.get("cache_hit") else f"trained in {provenance['train_seconds']:.1f} s"

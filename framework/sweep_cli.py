@@ -146,6 +146,8 @@ def sweep_command(
         preset as get_preset,
     )
 
+    from rich.markup import escape
+
     console = Console(stderr=True, highlight=False)
     if executor not in ("local", "ray"):
         raise UsageError(f"unknown executor {executor!r}; accepted: local, ray")
@@ -184,7 +186,7 @@ def sweep_command(
     registry = get_registry()
     plan = expand(spec, registry, runtime)
     for reason in plan.skipped:
-        console.print(f"[yellow]skipped:[/] {reason}")
+        console.print(f"[yellow]skipped:[/] {escape(reason)}")
     if not plan.cells:
         raise UsageError("the sweep has no cells to run (every method, dataset or model is missing)")
     if dry_run:  # reads the database if there is one; writes nothing
@@ -243,5 +245,5 @@ def sweep_command(
             )
         raise SweepFailed(
             f"{summary.failed} of {summary.ran} cells failed ({len(group_failures(summary.failures))} distinct "
-            f"reasons, listed above); finished cells are kept in {db_path}; rerun to retry the failed ones"
+            f"reason(s), listed above); finished cells are kept in {db_path}; rerun to retry the failed ones"
         )
