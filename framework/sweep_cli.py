@@ -128,6 +128,7 @@ def sweep_command(
     observe: str | None = None,
 ) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     from unlearnkit.config import apply_set, parse_value
     from unlearnkit.paths import default_cache_dir
@@ -145,8 +146,6 @@ def sweep_command(
     from unlearnkit.sweep import (
         preset as get_preset,
     )
-
-    from rich.markup import escape
 
     console = Console(stderr=True, highlight=False)
     if executor not in ("local", "ray"):
