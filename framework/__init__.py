@@ -10,20 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from unlearnkit.hookspecs import hookimpl
-from unlearnkit.records import (
-    DatasetSpec,
-    MethodSpec,
-    MetricSpec,
-    ModelSpec,
-    ObserverSpec,
-    Options,
-    SelectorSpec,
-    TargetSpec,
-)
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -42,19 +28,53 @@ __all__ = [
     "unlearn",
 ]
 
+# Everything is imported on first use (PEP 562), so that ``unlearn --help`` and the error path
+# start without building pydantic models or importing torch; ``from unlearnkit import Options``
+# works as before.
+_LAZY = {
+    "Field": "pydantic",
+    "hookimpl": "unlearnkit.hookspecs",
+    **{
+        name: "unlearnkit.records"
+        for name in (
+            "DatasetSpec",
+            "MethodSpec",
+            "MetricSpec",
+            "ModelSpec",
+            "ObserverSpec",
+            "Options",
+            "SelectorSpec",
+            "TargetSpec",
+        )
+    },
+    "run": "unlearnkit.runner",  # pulls in torch
+    "unlearn": "unlearnkit.api",  # pulls in torch
+}
+
 if TYPE_CHECKING:
+    from pydantic import Field
+
     from unlearnkit.api import unlearn
+    from unlearnkit.hookspecs import hookimpl
+    from unlearnkit.records import (
+        DatasetSpec,
+        MethodSpec,
+        MetricSpec,
+        ModelSpec,
+        ObserverSpec,
+        Options,
+        SelectorSpec,
+        TargetSpec,
+    )
     from unlearnkit.runner import run
 
 
 def __getattr__(name: str) -> Any:
-    # `run` pulls in torch; load it only when somebody asks for it.
-    if name == "run":
-        from unlearnkit.runner import run
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'unlearnkit' has no attribute {name!r}")
+    import importlib
 
-        return run
-    if name == "unlearn":
-        from unlearnkit.api import unlearn
-
-        return unlearn
-    raise AttributeError(f"module 'unlearnkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -346,37 +346,22 @@ def list_plugins(
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", help="show the tracebacks of failed plugins")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="load every plugin now instead of reading the saved listing")
+    ] = False,
 ) -> None:
     """Every installed plugin and every component it provides."""
+    from unlearnkit.clierrors import tracebacks_wanted
     from unlearnkit.errors import UsageError
-    from unlearnkit.records import KINDS
+    from unlearnkit.plugin_index import KINDS, load_listing
 
     if kind is not None and kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}")
-    registry = _registry(warn_failed=False)
-    components = [
-        {
-            "kind": e.spec.kind,
-            "name": e.spec.name,
-            "provider": e.provider,
-            "version": e.version,
-            "summary": e.spec.summary,
-            "options": list(e.spec.options.model_fields),
-        }
-        for e in registry.entries(kind)
-    ]
-    plugins = [
-        {
-            "plugin": p.name,
-            "distribution": p.distribution,
-            "version": p.version,
-            "entry_point": p.entry_point,
-            "status": p.status,
-            "error": p.error,
-            "components": [f"{k}:{n}" for k, n in p.components],
-        }
-        for p in sorted(registry.plugins, key=lambda p: p.name)
-    ]
+
+    listing = load_listing(refresh=refresh)
+    components = [c for c in listing["components"] if kind is None or c["kind"] == kind]
+    tracebacks = {p["plugin"]: p.pop("traceback", None) for p in listing["plugins"]}
+    plugins = listing["plugins"]
     if json_out:
         typer.echo(json.dumps({"plugins": plugins, "components": components}, indent=2))
         return
@@ -385,22 +370,46 @@ def list_plugins(
     from rich.table import Table
 
     console = Console()
-    ptable = Table(title="Plugins", title_justify="left")
-    for col in ("plugin", "version", "provides", "status"):
-        ptable.add_column(col)
-    for p in plugins:
-        status = "[green]ok[/]" if p["status"] == "ok" else f"[red]{p['status']}[/] {escape(p['error'] or '')}"
-        ptable.add_row(p["plugin"], p["version"], ", ".join(p["components"]) or "-", status)
-    console.print(ptable)
-    ctable = Table(title="Components", title_justify="left")
-    for col in ("kind", "name", "provider", "summary"):
-        ctable.add_column(col)
-    for c in components:
-        ctable.add_row(c["kind"], c["name"], c["provider"], escape(c["summary"]))
-    console.print(ctable)
-    if traceback:
-        for p in registry.failed():
-            console.print(f"[red]{escape(p.name)}[/]\n{escape(p.traceback or '')}")
+    # One table of components (each built-in plugin provides one); plugins only when they did not load.
+    rows = [(c["kind"], c["name"], f"{c['provider']} {c['version']}", c["summary"]) for c in components]
+    console.print(_fixed_width_table("Components", ("kind", "name", "provider", "summary"), rows, console.width))
+    troubled = [p for p in plugins if p["status"] != "ok"]
+    if troubled:
+        ptable = Table(title="Plugins not loaded", title_justify="left")
+        for col in ("plugin", "version", "status"):
+            ptable.add_column(col)
+        for p in troubled:
+            ptable.add_row(p["plugin"], p["version"], f"[red]{p['status']}[/] {escape(p['error'] or '')}")
+        console.print(ptable)
+    ok = sum(p["status"] == "ok" for p in plugins)
+    console.print(
+        f"{len(components)} components from {ok} plugins" + (f"; {len(troubled)} not loaded" if troubled else "")
+    )
+    if traceback or tracebacks_wanted():
+        for name, text in tracebacks.items():
+            if text:
+                console.print(f"[red]{escape(name)}[/]\n{escape(text)}")
+
+
+def _fixed_width_table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> Any:
+    """A rich table whose column widths are computed here from plain strings.
+
+    Rich otherwise measures every cell to lay the table out, which was most of the time
+    ``list-plugins`` took; cells are Text, so no markup is parsed either. The last column
+    takes the remaining width and wraps.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    sizes = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header[:-1])]
+    longest = max([len(header[-1])] + [len(r[-1]) for r in rows])
+    last = min(longest, max(20, width - sum(sizes) - 3 * len(header) - 1))
+    table = Table(title=title, title_justify="left")
+    for name, size in zip(header, [*sizes, last], strict=True):
+        table.add_column(name, width=size)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
 
 
 @app.command()
@@ -520,7 +529,37 @@ app.command()(handle_errors(tune))
 
 
 def main() -> None:
-    run_app(app)
+    if not _list_plugins_fast(sys.argv[1:]):
+        run_app(app)
+
+
+def _list_plugins_fast(argv: list[str]) -> bool:
+    """``unlearn list-plugins [--json] [--kind K] [--refresh] [--traceback]`` without building the click app.
+
+    Typer converts every option value with a pydantic adapter and builds every command's
+    parameters before running one; for the listing that is most of the start-up time. Any other
+    argument (``--help``, a typo) goes the ordinary way.
+    """
+    if not argv or argv[0] != "list-plugins":
+        return False
+    flags = {"--json": "json_out", "--traceback": "traceback", "--refresh": "refresh"}
+    chosen: dict[str, Any] = {"kind": None, "json_out": False, "traceback": False, "refresh": False}
+    rest = argv[1:]
+    while rest:
+        arg = rest.pop(0)
+        if arg in flags:
+            chosen[flags[arg]] = True
+        elif arg == "--kind" and rest:
+            chosen["kind"] = rest.pop(0)
+        elif arg.startswith("--kind="):
+            chosen["kind"] = arg.partition("=")[2]
+        else:
+            return False
+    try:
+        list_plugins(**chosen)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    return True
 
 
 if __name__ == "__main__":
