@@ -71,15 +71,26 @@ def _config_layers(
 class RichReporter:
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
+        console = Console(stderr=True)
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
             transient=True,
+            disable=not console.is_terminal,  # silent in logs and pipes
         )
         self.task: Any = None
 
@@ -435,6 +446,8 @@ def describe(
     from rich.markup import escape
     from rich.table import Table
 
+    from unlearnkit.helptext import describe_type
+
     console = Console()
     console.print(f"[bold]{kind} {spec.name}[/] ({entry.provider} {entry.version}): {escape(spec.summary)}")
     doc = sys.modules.get(spec.factory.__module__) if callable(spec.factory) else None
@@ -452,7 +465,7 @@ def describe(
     for col in ("option", "type", "default", "description"):
         table.add_column(col)
     for field_name, info in fields.items():
-        annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
+        annotation = describe_type(info.annotation)
         table.add_row(field_name, escape(annotation), escape(repr(info.default)), escape(info.description or ""))
     console.print(table)
 

@@ -115,6 +115,9 @@ def run_app(app: typer.Typer, argv: Sequence[str] | None = None, prog_name: str 
     """Run the Typer app with click's usage errors shortened to one line as well."""
     args = take_traceback_flag(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
+    from unlearnkit.helptext import show_effective_defaults
+
+    show_effective_defaults(command)
     try:
         # Outside standalone mode click returns an Exit's code instead of raising it.
         code = command.main(args=args, prog_name=prog_name, standalone_mode=False)

@@ -107,10 +107,11 @@ class Workbench:
         self.device = resolve_device(config.device)
         self.cache = ModelCache(config.cache_dir)
         data_root = Path(config.data_root).expanduser() if config.data_root else None
+        self.reporter.start(f"loading {resolved.dataset.name}", 0)
         try:
             self.data: ImageDataset = resolved.dataset.spec.load()(resolved.dataset.options, data_root)
-        except (UsageError, FileNotFoundError):
-            raise
+        finally:
+            self.reporter.stop()
         self.scenario: Scenario = make_scenario(
             self.data, config.forget.classes, config.forget.fraction, config.forget.count, config.seed
         )
@@ -420,7 +421,11 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
         if provenance and provenance.get("key"):  # cached models only: a user's file has no cache key
             bench.attach_reference(ev, subject, subjects[subject], provenance)
     options = {m.name: m.options for m in resolved.metrics}
-    metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
+    bench.reporter.start(f"evaluating {len(resolved.metrics)} metrics", 0)
+    try:
+        metrics = compute_metrics(ev, [m.entry for m in resolved.metrics], options)
+    finally:
+        bench.reporter.stop()
     call_observers(registry.pm, "on_evaluation_end", metrics=copy.deepcopy({m.name: m.as_dict() for m in metrics}))
 
     scenario = {
