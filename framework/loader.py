@@ -16,7 +16,6 @@ Environment switches:
 
 from __future__ import annotations
 
-import functools
 import os
 import traceback
 from collections.abc import Iterable
@@ -56,10 +55,8 @@ def _normalise(dist: str) -> str:
     return dist.lower().replace("_", "-").replace(".", "-")
 
 
-@functools.cache
-def entry_points() -> tuple[metadata.EntryPoint, ...]:
-    """The ``unlearnkit`` entry points, read from the installed metadata once per process."""
-    return tuple(metadata.entry_points(group=hookspecs.PROJECT))
+def entry_points() -> Iterable[metadata.EntryPoint]:
+    return metadata.entry_points(group=hookspecs.PROJECT)
 
 
 def load_plugins(

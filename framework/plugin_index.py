@@ -150,13 +150,14 @@ def load_listing(refresh: bool = False) -> dict[str, Any]:
             saved = {}  # missing, unreadable or foreign: rebuild
     from unlearnkit.loader import entry_points
 
-    stamp = fingerprint(entry_points())  # read once per process; the registry below reuses it
+    eps = tuple(entry_points())  # the metadata is read once; the registry below reuses it
+    stamp = fingerprint(eps)
     if not refresh and saved.get("fingerprint") == stamp:
         listing = saved["listing"]  # a folder changed but no plugin did
     else:
-        from unlearnkit.registry import get_registry
+        from unlearnkit.registry import build_registry
 
-        listing = listing_from_registry(get_registry())
+        listing = listing_from_registry(build_registry(eps))
     save_listing(path, {"quick": quick, "fingerprint": stamp, "listing": listing})
     return listing
 
