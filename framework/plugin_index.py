@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 INDEX_VERSION = 1
-KINDS = ("method", "metric", "dataset", "model", "selector", "target")  # records.KINDS, without pydantic
+KINDS = ("method", "metric", "dataset", "model", "selector", "target", "observer")  # records.KINDS, without pydantic
 ENV_SWITCHES = ("UNLEARNKIT_DISABLE_PLUGINS", "UNLEARNKIT_LOAD_PLUGINS")
 
 
