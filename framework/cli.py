@@ -51,11 +51,15 @@ def _split_csv(value: str | None) -> list[str]:
 
 
 def _config_layers(
-    config: Path | None, sets: list[str] | None, components: dict[str, str | None], fields: dict[str, Any]
+    config: Path | None,
+    sets: list[str] | None,
+    components: dict[str, str | None],
+    fields: dict[str, Any],
+    base: dict[str, Any] | None = None,
 ) -> Any:
     from unlearnkit.config import apply_set, build_config, load_config_file
 
-    layers: list[dict[str, Any]] = []
+    layers: list[dict[str, Any]] = [base] if base else []
     if config is not None:
         layers.append(load_config_file(config))
     # Component names from flags go before --set, so that --set options stay attached to them.
@@ -159,8 +163,13 @@ def run(
     json_out: Annotated[bool, typer.Option("--json", help="print the metrics as JSON on stdout")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate the config and print it; train nothing")] = False,
     observe: Annotated[str | None, typer.Option(help="trackers watching the run: mlflow, tensorboard")] = None,
+    from_run: Annotated[
+        Path | None, typer.Option("--from", help="chain: start from the unlearned model of this earlier run folder")
+    ] = None,
 ) -> None:
     """Unlearn, evaluate against the retrained model, and store the run."""
+    from unlearnkit.chain import inherited_layer
+
     cfg = _config_layers(
         config,
         set_,
@@ -178,7 +187,9 @@ def run(
             "original": original,
             "reference": reference,
             "observer": {name: {} for name in _split_csv(observe)} or None,
+            "from_run": str(from_run) if from_run else None,
         },
+        base=inherited_layer(from_run),
     )
     registry = _registry(warn_failed=not json_out)
     from unlearnkit.resolve import resolve

@@ -144,6 +144,10 @@ class RunConfig(Strict):
     # record (a sweep adds its name). Neither changes a result, so neither is part of a sweep cell's key.
     observer: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
+    # Chained deletion requests (unlearnkit.chain): start from an earlier run's unlearned model,
+    # and/or apply further requests one after the other.
+    from_run: str | None = None
+    then: list[ForgetConfig] = Field(default_factory=list)
 
 
 COMPONENT_FIELDS = ("dataset", "model", "method", "target", "selector")

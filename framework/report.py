@@ -607,6 +607,10 @@ def build_report(
                 + (f"{st.fmt(4)} ({why})" if st is not None and st.mean is not None else f"omitted: {why}")
             )
         md.append("")
+        from unlearnkit import report_robustness as robustness
+
+        seq_lines, seq_summary = robustness.sequential_markdown(group)
+        md += [*seq_lines, ""] if seq_lines else []
         if plots:
             try:
                 import matplotlib
@@ -625,6 +629,10 @@ def build_report(
                     figures += plot_utv(s4, fl, utv_rows, out)
                 else:
                     notes.append(f"{group.name}: no rows of metric {utv_metric!r}; UTV plot skipped")
+                if robustness.relearn_rows(available):
+                    figures += robustness.plot_relearn(group, out)
+                if seq_summary is not None:
+                    figures += robustness.plot_sequential(seq_summary, out)
     if failed:
         md += ["## Failed cells", ""]
         md += [

@@ -99,7 +99,9 @@ def resolve_device(name: str) -> torch.device:
 class Workbench:
     """Data, scenario and model cache of one resolved config; shared by run, train and shadow models."""
 
-    def __init__(self, resolved: Resolved, registry: Registry, reporter: Reporter | None = None):
+    def __init__(
+        self, resolved: Resolved, registry: Registry, reporter: Reporter | None = None, earlier: list[int] = ()
+    ):
         self.resolved = resolved
         self.registry = registry
         self.reporter = reporter or Reporter()
@@ -115,6 +117,12 @@ class Workbench:
         self.scenario: Scenario = make_scenario(
             self.data, config.forget.classes, config.forget.fraction, config.forget.count, config.seed
         )
+        # A chained request (unlearnkit.chain): evaluated, and retrained, over every class forgotten so far.
+        self.method_scenario = self.scenario
+        if earlier:
+            from unlearnkit.chain import chained_scenarios
+
+            self.scenario, self.method_scenario = chained_scenarios(self.data, earlier, self.scenario, config.seed)
         self.pre = Preprocess(self.data, self.device)
         self._fingerprint: str | None = None
         self.notes: dict[str, Any] = {}  # the last unlearning's UnlearnContext.notes
@@ -245,7 +253,7 @@ class Workbench:
             model=copy.deepcopy(original),
             original=frozen_copy(original),
             data=self.data,
-            scenario=self.scenario,
+            scenario=self.method_scenario,
             pre=self.pre,
             device=self.device,
             seed=seed,
@@ -379,7 +387,9 @@ def run(
     with attached(resolved, registry.pm):
         call_observers(registry.pm, "on_run_start", config=resolved_config, run_dir=str(config.out))
         try:
-            result = _run(resolved, registry, reporter, write)
+            from unlearnkit.chain import run_chain
+
+            result = run_chain(resolved, registry, reporter, write, _run)
         except BaseException as exc:
             error = f"{type(exc).__name__}: {exc}"
             call_observers(registry.pm, "on_run_end", status="failed", result=None, error=error, run_dir=None)
@@ -390,14 +400,18 @@ def run(
     return result
 
 
-def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, write: bool) -> RunResult:
+def _run(
+    resolved: Resolved, registry: Registry, reporter: Reporter | None, write: bool, start: Any = None
+) -> RunResult:
+    """One request; ``start`` (a :class:`unlearnkit.chain.ChainStart`) chains it to earlier ones."""
     config = resolved.config
     started = time.perf_counter()
     references.check_sources(config)
-    bench = Workbench(resolved, registry, reporter)
+    bench = Workbench(resolved, registry, reporter, start.classes if start else [])
     original, prov_o = bench.original()
     retrained, prov_r = bench.gold_standard()
-    unlearned, seconds, selection = bench.unlearn(original, config.seed)
+    begin = original if start is None else start.model(bench.build_model, bench.device)
+    unlearned, seconds, selection = bench.unlearn(begin, config.seed)
 
     timings = {
         "unlearn_seconds": seconds,
@@ -460,6 +474,9 @@ def _run(resolved: Resolved, registry: Registry, reporter: Reporter | None, writ
     result.weights_before = references.weights_file(bench, prov_o)
     result.request = describe_request(bench.scenario, bench.data.classes)
     result.wall_seconds = time.perf_counter() - started
+    from unlearnkit.chain import record_request
+
+    record_request(result, bench, ev, begin, start)
     if write:
         result.run_dir = str(_write_run(result, resolved, ev, unlearned))
     return result

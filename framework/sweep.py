@@ -36,6 +36,8 @@ from unlearnkit.config import apply_set, build_config, load_config_file, normali
 from unlearnkit.errors import ScenarioMismatchError, UnknownComponentError, UsageError
 
 KEY_EXCLUDED = ("out", "cache_dir", "device", "save_outputs", "data_root", "observer", "tags")
+# Fields added after sweeps were first stored: left out of the key while unset, so earlier keys stay valid.
+KEY_WHEN_SET = ("from_run", "then")
 
 
 class MethodEntry(BaseModel):
@@ -122,6 +124,13 @@ _RWFT_BASELINES = [
 ]
 _TABLE4_BASELINES = [m for m in _RWFT_BASELINES if m["label"] in ("FT", "RL", "GA", "SalUn", "SVD")]
 
+_SEQUENTIAL = [
+    _RWFT[1],
+    {"label": "SalUn", "name": ["salun"], "set": ["epochs=1"]},
+    {"label": "FT", "name": ["ft", "finetune"], "set": ["epochs=1"]},
+    {"label": "SSD", "name": ["ssd"]},
+]
+
 PRESETS: dict[str, dict[str, Any]] = {
     "digits-demo": {
         "description": "small demo/test sweep: 3 RWFT variants x 2 classes x 2 seeds on digits, tiny model",
@@ -197,6 +206,32 @@ PRESETS: dict[str, dict[str, Any]] = {
         "classes": list(range(10)),
         "seeds": [1, 10, 100],
         "report": {"rows": ["acc_r_test", "acc_f_test", "mia*"], "layout": "table2"},
+    },
+    "sequential": {
+        "description": "sequential deletion requests: forget T-shirt/top, then trouser, then pullover from "
+        "Fashion-MNIST, each request applied to the model the one before left (chained, unlearnkit.chain); "
+        "RWFT-2-O, SalUn, FT and SSD with about one training-set pass each (as rwft-table4-cpu); per request: "
+        "ACC_r, ACC_f of every class forgotten so far, UTV to the model retrained without all of them, time",
+        "base": {"metrics": ["accuracy", "utv", "time"], "then": [{"classes": [1]}, {"classes": [2]}]},
+        "datasets": ["fashion-mnist"],
+        "methods": _SEQUENTIAL,
+        "classes": [0],
+        "seeds": [0],
+        "report": {"rows": ["acc_r_test", "acc_f_test", "utv_train"]},
+    },
+    "sequential-digits": {
+        "description": "sequential requests on digits (tests, demos): forget 0, then 1, tiny model; RWFT-2-O and FT",
+        "base": {
+            "model": {"name": "small-cnn", "options": {"width": 16}},
+            "recipe": {"name": "fast", "epochs": 12, "batch_size": 64, "lr": 0.05, "label_smoothing": 0.0},
+            "metrics": ["accuracy", "utv", "time"],
+            "then": [{"classes": [1]}],
+        },
+        "datasets": ["digits"],
+        "methods": [_RWFT[1], {"label": "FT", "name": ["ft", "finetune"], "set": ["epochs=1"]}],
+        "classes": [0],
+        "seeds": [0],
+        "report": {"rows": ["acc_r_test", "acc_f_test", "utv_train"]},
     },
     "lotus-table4": {
         "description": "LoTUS Table 4: forget a random 10% of CIFAR-10/100 with ResNet-18, seeds 3407, 13, 12",
@@ -297,7 +332,7 @@ class Plan:
 
 
 def cell_key(resolved_config: dict[str, Any]) -> str:
-    data = {k: v for k, v in resolved_config.items() if k not in KEY_EXCLUDED}
+    data = {k: v for k, v in resolved_config.items() if k not in KEY_EXCLUDED and (v or k not in KEY_WHEN_SET)}
     blob = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
