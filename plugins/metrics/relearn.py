@@ -35,7 +35,7 @@ Defaults (measured on CPU, machine shared; ``bench/relearn_defaults.py``): ``n_s
 (small CNN width 16, 12-epoch recipe, class 0, seed 0): at lr 0.01 the retrained model reaches
 100% within 10 steps, like every method (the attack then only says "the class is learnable");
 at lr 0.001 it is still at 0% after 10 steps and at 69% after 20, while FT, SalUn, SSD and
-RWFT-2-O are back at 100% after 2-5 steps. See docs/metrics.md for Fashion-MNIST.
+RWFT-2-O are back at 100% after 2-5 steps. Measured tables: docs/results.md.
 """
 
 from __future__ import annotations
