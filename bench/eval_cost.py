@@ -86,7 +86,7 @@ def main() -> None:
     def fresh(warm: bool = False, workers: int = args.workers) -> EvalContext:
         ev = EvalContext(dict(models), bench.data, bench.scenario, bench.pre, bench.device, args.seed, dict(timings))
         ev.workers = workers
-        ev.shared["workbench"] = bench
+        ev.source = bench
         ev.registry = registry
         if warm:
             bench.attach_reference(ev, "original", original, prov_o)

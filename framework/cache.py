@@ -151,7 +151,7 @@ class ModelCache:
                     self.quarantine(key, str(exc))
             model = build().to(device)
             seconds = train(model)
-            from unlearnkit import __version__
+            from unlearnkit._version import __version__
 
             provenance = {
                 "key": key,

@@ -113,10 +113,6 @@ class RichReporter:
         self.progress.stop()
 
 
-def _forget(forget: str | None) -> list[Any] | None:
-    return _split_csv(forget) or None
-
-
 @app.command()
 @handle_errors
 def run(
@@ -137,7 +133,10 @@ def run(
     ] = None,
     forget_count: Annotated[int | None, typer.Option(help="forget this many random training samples instead")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of models, split and unlearning")] = None,
-    recipe: Annotated[str | None, typer.Option(help="training recipe of original/retrained models: fast, seed")] = None,
+    recipe: Annotated[
+        str | None,
+        typer.Option(help="training recipe of original/retrained models: fast, or seed (the RWFT paper's A.3 recipe)"),
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override: key=value (bare keys are method options)")
     ] = None,
@@ -296,9 +295,11 @@ def _timing_line(t: dict[str, Any], models: dict[str, Any]) -> str:
 def train(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="dataset")] = None,
     model: Annotated[str | None, typer.Option("--model", help="model architecture")] = None,
-    seed: Annotated[int | None, typer.Option(help="seed")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed of the model and its training")] = None,
     exclude: Annotated[str | None, typer.Option(help="classes to leave out (a retrained model)")] = None,
-    recipe: Annotated[str | None, typer.Option(help="training recipe: fast, seed")] = None,
+    recipe: Annotated[
+        str | None, typer.Option(help="training recipe: fast, or seed (the RWFT paper's A.3 recipe)")
+    ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key=value, e.g. recipe.epochs=5")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="config file")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda or cuda:N")] = None,

@@ -8,13 +8,14 @@ because the set of components is only known once plugins are loaded.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from unlearnkit.errors import OptionsError, UsageError
+from unlearnkit.errors import OptionsError, UsageError, format_validation_error
 
 
 class Strict(BaseModel):
@@ -64,7 +65,7 @@ class RecipeConfig(Strict):
 
 
 RECIPES: dict[str, dict[str, Any]] = {
-    # The seed paper's appendix A.3 recipe.
+    # The RWFT paper's appendix A.3 recipe.
     "seed": dict(
         epochs=120,
         batch_size=128,
@@ -114,15 +115,13 @@ def resolve_recipe(value: str | dict[str, Any] | RecipeConfig) -> RecipeConfig:
     try:
         return RecipeConfig(**base)
     except ValidationError as exc:
-        from unlearnkit.registry import format_validation_error
-
         raise OptionsError(f"invalid recipe: {format_validation_error(exc, RecipeConfig)}") from None
 
 
 class RunConfig(Strict):
-    dataset: ComponentRef = ComponentRef(name="digits")
+    dataset: ComponentRef = ComponentRef()  # no name: the installation's default (defaults.toml)
     model: ComponentRef | None = None  # None: the dataset's default model
-    method: ComponentRef = ComponentRef(name="rwft")
+    method: ComponentRef = ComponentRef()  # no name: the installation's default (defaults.toml)
     target: ComponentRef | None = None  # None: the method's default target
     selector: ComponentRef | None = None  # None: the method's default selector
     forget: ForgetConfig = ForgetConfig(classes=[0])
@@ -151,6 +150,14 @@ class RunConfig(Strict):
 
 
 COMPONENT_FIELDS = ("dataset", "model", "method", "target", "selector")
+
+
+@functools.cache
+def defaults() -> dict[str, Any]:
+    """The names a run falls back to when nothing else names them: data (defaults.toml), not code."""
+    import tomllib
+
+    return tomllib.loads(Path(__file__).with_name("defaults.toml").read_text())
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -262,6 +269,14 @@ def build_config(layers: list[dict[str, Any]]) -> RunConfig:
     try:
         return RunConfig(**data)
     except ValidationError as exc:
-        from unlearnkit.registry import format_validation_error
-
         raise OptionsError(f"invalid run config: {format_validation_error(exc, RunConfig)}") from None
+
+
+def model_name_and_options(name: str, options: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """``torchvision:resnet50`` is the ``torchvision`` model with option ``arch=resnet50``."""
+    plugin, sep, arch = name.partition(":")
+    if not sep:
+        return name, dict(options or {})
+    if not plugin or not arch:
+        raise UsageError(f"model {name!r}: expected NAME or NAME:ARCH, e.g. torchvision:resnet18 or timm:resnet18")
+    return plugin, {**(options or {}), "arch": arch}

@@ -11,21 +11,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from unlearnkit.data import ImageDataset, Preprocess, Scenario, Split, batches
+from unlearnkit.data import SPLIT_NAMES, ImageDataset, Preprocess, Scenario, Split, batches
 from unlearnkit.divergence import check_epoch
-from unlearnkit.methods import Batch, GradientMethod, GradientOptions
+from unlearnkit.methods import BOTH_SPLITS, Batch, GradientMethod, GradientOptions, loop_reads
 from unlearnkit.prefix import ForgetPath
 from unlearnkit.records import ModelSpec, Options
 from unlearnkit.selection import MaskEnforcer, Selection, set_train_mode
 from unlearnkit.training import amp_autocast
 
-SPLIT_NEEDS = {
-    "train_forget": "forget",
-    "train_retain": "retain",
-    "test_forget": "test",
-    "test_retain": "test",
-    "test": "test",
-}
+# The data group (``MethodSpec.needs``) each split belongs to: the train splits are their own
+# group, every test split is "test".
+SPLIT_NEEDS = {name: name.removeprefix("train_") if name.startswith("train_") else "test" for name in SPLIT_NAMES}
 
 
 @dataclass
@@ -48,9 +44,9 @@ class UnlearnContext:
     progress: Callable[[int, int], None] = lambda done, total: None
     generator: torch.Generator = field(default_factory=torch.Generator)
     extra_seconds: float = 0.0  # methods that reuse cached work report its cost here
-    cache: Any = None
-    train_recipe: Any = None
-    train_model: Callable[..., Any] | None = None  # (excluded indices) -> (model, provenance)
+    # The engine's (excluded indices) -> (model, provenance) through the model cache; use ``train_without``.
+    _train_model: Callable[..., Any] | None = None
+    train_recipe: Any = None  # the run's RecipeConfig (its ``amp`` switches mixed precision on a GPU)
     notes: dict[str, Any] = field(default_factory=dict)  # facts about the unlearning, for metrics.json
     forget_path: ForgetPath | None = None  # set by fit(): the cheapest exact route for forget batches
 
@@ -68,6 +64,20 @@ class UnlearnContext:
         if group not in self.needs:
             raise PermissionError(f"split {name!r} needs {group!r} in the method's MethodSpec.needs {self.needs}")
         return self.scenario.splits[name]
+
+    def train_without(self, excluded: torch.Tensor) -> nn.Module:
+        """A model trained from scratch with the run's recipe and seed on the training set minus ``excluded``.
+
+        It comes through the model cache (for ``scenario.train_forget`` it is the very retrained
+        reference). On a cache hit the training time recorded with the model is added to
+        ``extra_seconds``, so reusing it does not look free.
+        """
+        if self._train_model is None:
+            raise RuntimeError("this context cannot train models (no model cache attached)")
+        model, provenance = self._train_model(excluded)
+        if provenance.get("cache_hit"):
+            self.extra_seconds += provenance["train_seconds"]
+        return model
 
     def inputs(self, x_uint8: torch.Tensor, augment: bool = False) -> torch.Tensor:
         return self.pre(x_uint8, augment=augment, generator=self.generator)
@@ -129,13 +139,13 @@ class UnlearnContext:
         params = [p for p in model.parameters() if p.requires_grad]
         opt = method.make_optimizer(params, options)
         masks = MaskEnforcer(selection)
-        both = drive in ("union", "forget-then-retain")
-        used = {"forget", "retain"} if both else {drive, *paired}
+        both = drive in BOTH_SPLITS
+        used = loop_reads(drive, paired)
         sources = {name: self.split(f"train_{name}") for name in sorted(used)}
         if retain_fraction < 1.0 and "retain" in sources:
             r = sources["retain"]
             keep = torch.randperm(len(r), generator=self.generator)[: max(1, int(retain_fraction * len(r)))]
-            sources["retain"] = Split(r.name, r.x[keep], r.y[keep], r.index[keep])
+            sources["retain"] = r.take(keep)
         dev = {k: (s.x.to(self.device), s.y.to(self.device), s.index) for k, s in sources.items()}
         n_drive = len(sources["forget"]) + len(sources["retain"]) if both else len(sources[drive])
         steps = -(-n_drive // options.batch_size)

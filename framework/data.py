@@ -63,6 +63,11 @@ def fingerprint_indices(indices: torch.Tensor) -> str:
     return hashlib.sha256(indices.sort().values.to(torch.int64).numpy().tobytes()).hexdigest()[:16]
 
 
+# Every scenario has these splits: the training set's forget and retain parts, the test set's
+# forget and retain parts (test_forget is empty for random-subset forgetting), and the whole test set.
+SPLIT_NAMES = ("train_forget", "train_retain", "test_forget", "test_retain", "test")
+
+
 @dataclass
 class Split:
     """A named subset: uint8 images and labels, plus their indices into the source split."""
@@ -74,6 +79,10 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def take(self, keep: torch.Tensor) -> Split:
+        """The samples at positions ``keep`` of this split, with their source indices."""
+        return Split(self.name, self.x[keep], self.y[keep], self.index[keep])
 
 
 @dataclass
@@ -226,3 +235,18 @@ def batches(
     stop = n - n % batch_size if drop_last and n >= batch_size else n
     for start in range(0, stop, batch_size):
         yield order[start : start + batch_size]
+
+
+def stratified_indices(y: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """Sorted positions of a random ``fraction`` (at least one) of each class's samples in ``y``."""
+    keep = []
+    for c in y.unique().tolist():
+        index = (y == c).nonzero().flatten()
+        index = index[torch.randperm(len(index), generator=generator)]
+        keep.append(index[: max(1, round(fraction * len(index)))])
+    return torch.cat(keep).sort().values
+
+
+def first_per_class(y: torch.Tensor, classes: list[int], per_class: int) -> torch.Tensor:
+    """Sorted positions of the first ``per_class`` samples of each of ``classes`` in ``y`` (no randomness)."""
+    return torch.cat([(y == c).nonzero().flatten()[:per_class] for c in classes]).sort().values

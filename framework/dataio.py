@@ -1,4 +1,4 @@
-"""Readers for on-disk dataset formats, shared by dataset plugins. Nothing here downloads."""
+"""Readers for on-disk dataset formats, shared by dataset plugins. Nothing here downloads unless asked to."""
 
 from __future__ import annotations
 
@@ -56,6 +56,28 @@ def load_idx_dataset(
     arrays = [read_idx(f) for f in files]  # type: ignore[arg-type]
     train_x, train_y, test_x, test_y = (torch.from_numpy(np.array(a)) for a in arrays)  # owned, writable copies
     return train_x.unsqueeze(1), train_y.long(), test_x.unsqueeze(1), test_y.long()
+
+
+def find_or_download_idx(
+    name: str,
+    candidates: list[Path],
+    download_to: Path | None,
+    torchvision_class: str,
+    how_to_get: str,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The four idx files of an MNIST-format dataset: found among ``candidates`` or, with ``download_to``,
+    fetched there by torchvision's downloader (and only then); read as in :func:`load_idx_dataset`."""
+    root = find_idx_root(candidates)
+    if root is None and download_to is not None:
+        import torchvision
+
+        for train in (True, False):
+            getattr(torchvision.datasets, torchvision_class)(str(download_to), train=train, download=True)
+        root = find_idx_root([download_to])
+    if root is None:
+        looked = ", ".join(str(c) for c in candidates)
+        raise DataNotFoundError(f"{name}: idx files not found (looked in {looked}); {how_to_get}")
+    return load_idx_dataset(root, name, how_to_get)
 
 
 # --- CIFAR python batches: a restricted unpickler ---------------------------------------------
@@ -174,8 +196,8 @@ def read_cifar_binary(path: str | Path, label_bytes: int) -> tuple[np.ndarray, n
 def candidate_roots(data_root: Path | None, *relative: str) -> list[Path]:
     """Where to look for a dataset: the user's ``--data-root`` only, or the default places.
 
-    The defaults are ``data/<rel>`` and ``../shared/datasets/<rel>`` seen from the current
-    directory and from the repository of this checkout, in that order.
+    The defaults are ``data/<rel>`` seen from the current directory and from the source checkout
+    this package runs from, in that order.
     """
     if data_root is not None:
         return [Path(data_root).expanduser()]
@@ -183,11 +205,21 @@ def candidate_roots(data_root: Path | None, *relative: str) -> list[Path]:
     out: list[Path] = []
     for base in (Path.cwd(), repo):
         for rel in relative:
-            for parent in (base / "data", base.parent / "shared" / "datasets"):
-                path = (parent / rel).resolve()
-                if path not in out:
-                    out.append(path)
+            path = (base / "data" / rel).resolve()
+            if path not in out:
+                out.append(path)
     return out
+
+
+def find_data_folder(
+    data_root: Path | None, relative: tuple[str, ...], subfolders: tuple[str, ...], probe: str
+) -> Path | None:
+    """The first candidate root (see :func:`candidate_roots`), or one of its ``subfolders``, holding the file ``probe``."""
+    for root in candidate_roots(data_root, *relative):
+        for folder in (root, *(root / sub for sub in subfolders)):
+            if (folder / probe).is_file():
+                return folder
+    return None
 
 
 # --- decoded image collections, cached as safetensors ---------------------------------------------
@@ -466,10 +498,6 @@ def _read_blobs(source: Path, prefix: str, strip: str, files: list[str]) -> dict
 
 
 def _stratified_holdout(y: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    held = []
-    for c in y.unique().tolist():
-        index = (y == c).nonzero().flatten()
-        index = index[torch.randperm(len(index), generator=gen)]
-        held.append(index[: max(1, round(fraction * len(index)))])
-    return torch.cat(held).sort().values
+    from unlearnkit.data import stratified_indices
+
+    return stratified_indices(y, fraction, torch.Generator().manual_seed(seed))

@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import nn
 
-from unlearnkit.data import ImageDataset, Preprocess, Scenario
+from unlearnkit.data import SPLIT_NAMES, ImageDataset, Preprocess, Scenario
 from unlearnkit.errors import ComponentRuntimeError, UnlearnError
 
 SUBJECTS = ("original", "unlearned", "retrained")
-SPLITS = ("train_forget", "train_retain", "test_forget", "test_retain", "test")
+SPLITS = SPLIT_NAMES
 BASE_SPLITS = ("train_forget", "train_retain", "test")  # the others are slices of "test"
 # Below this many retain samples the attacks take milliseconds and threads only add contention
-# (digits, 1,437 retain samples: cold evaluation 1.82 x inference with threads, 1.69 without).
+# (measured in docs/results.md, "cost of the evaluation").
 THREADS_FROM = 10_000
 SHADOW_KINDS = ("original", "retrained", "unlearned", "random")
+T = TypeVar("T")
+
+
+class ModelSource(Protocol):
+    """Where an evaluation finds models it was not given: other seeds' models for floors and shadow attacks.
+
+    The run implements it (``runner.Workbench``); the evaluation only knows this interface, so it
+    never calls back into the run that feeds it.
+    """
+
+    def original(self, seed: int) -> tuple[nn.Module, dict[str, Any]]: ...
+
+    def retrained(self, seed: int) -> tuple[nn.Module, dict[str, Any]]: ...
+
+    def build_model(self, seed: int) -> nn.Module: ...
+
+    def unlearned_outputs(self, seed: int, splits: tuple[str, ...]) -> dict[str, torch.Tensor]: ...
+
+    def attach_reference(self, ev: EvalContext, subject: str, model: nn.Module, provenance: dict) -> None: ...
 
 
 class MetricUnavailable(Exception):
@@ -62,7 +82,7 @@ class EvalContext:
     seed: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     batch_size: int = 1024
-    shared: dict[str, Any] = field(default_factory=dict)  # metrics may memoise shared work here
+    shared: dict[str, Any] = field(default_factory=dict)  # free-form scratch space; prefer ``once``
     artifacts: dict[str, Any] = field(default_factory=dict)  # JSON-ready extras the runner writes as <name>.json
     registry: Any = None  # lets a metric read another metric's values (see ``metric``)
     # subject -> callable("train" | "test") giving the model's logits on the whole set, stored with
@@ -72,10 +92,13 @@ class EvalContext:
     row_store: dict[str, Any] = field(default_factory=dict)
     # threads computing ``per_model`` metrics (see ``compute_metrics``); 0 = automatic, 1 = none
     workers: int = 0
+    # other seeds' models (``shadow``); None: only the subjects in ``models`` exist
+    source: ModelSource | None = None
     _logits: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     _probs: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     # (metric, subject, options JSON) -> Future holding its rows: whoever asks first computes, others wait
     _metric_memo: dict[tuple[str, str, str], Future] = field(default_factory=dict)
+    _once: dict[Hashable, Future] = field(default_factory=dict)
     # Outputs are computed once even when metric threads ask for them at the same time; one forward
     # pass at a time, since each already uses every core.
     _outputs_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -153,9 +176,9 @@ class EvalContext:
     def _shadow_logits(self, subject: str, split: str) -> torch.Tensor | None:
         """Load a shadow model (``kind@seed``); only unlearned shadows return their (cached) outputs here."""
         kind, _, seed_text = subject.partition("@")
-        bench = self.shared.get("workbench")
+        bench = self.source
         if bench is None:
-            raise MetricUnavailable(f"needs the {kind} model of seed {seed_text} (no workbench in this evaluation)")
+            raise MetricUnavailable(f"needs the {kind} model of seed {seed_text} (no model source in this evaluation)")
         seed = int(seed_text)
         if kind == "unlearned":
             outputs = bench.unlearned_outputs(seed, BASE_SPLITS)
@@ -172,6 +195,23 @@ class EvalContext:
             else:
                 raise ValueError(f"unknown shadow kind {kind!r}")
         return None
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for in this evaluation, its stored result afterwards.
+
+        Safe across metric threads: one caller computes, the others wait for its result.
+        """
+        with self._memo_lock:
+            cell = self._once.get(key)
+            owner = cell is None
+            if owner:
+                cell = self._once[key] = Future()
+        if owner:
+            try:
+                cell.set_result(compute())
+            except BaseException as exc:
+                cell.set_exception(exc)
+        return cell.result()
 
     def subjects_with_outputs(self) -> list[str]:
         """Every model with outputs in this evaluation: the subjects first, then shadows."""
@@ -236,9 +276,6 @@ class EvalContext:
                     self._probs[key] = self.logits(subject, split).softmax(dim=1)
         return self._probs[key]
 
-    def forward_count(self) -> int:
-        return sum(1 for (_, split) in self._logits if split not in ("test_forget", "test_retain"))
-
 
 def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]) -> list[MetricResult]:
     """Run every chosen metric on every subject model; a metric that needs a missing model says so.
@@ -254,7 +291,7 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
     jobs = [
         (entry.spec, subject)
         for entry in entries
-        if entry.spec.per_model and not _missing_models(ev, entry.spec)
+        if entry.spec.per_model and not _missing_models(ev, entry.spec) and _supports(entry.spec, ev)
         for subject in SUBJECTS
         if ev.has(subject)
     ]
@@ -270,6 +307,11 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _supports(spec: Any, ev: EvalContext) -> bool:
+    """Whether the metric is defined for the run's forget scenario (``MetricSpec.scenarios``)."""
+    return ev.scenario.kind in getattr(spec, "scenarios", (ev.scenario.kind,))
 
 
 def _missing_models(ev: EvalContext, spec: Any) -> list[str]:
@@ -290,6 +332,9 @@ def _metric_results(ev: EvalContext, entry: Any, options: Any) -> list[MetricRes
                 spec.name, spec.name, {}, spec.direction, spec.definition, note=f"needs the {', '.join(missing)} model"
             )
         ]
+    if not _supports(spec, ev):
+        note = f"defined for {' and '.join(spec.scenarios)} forgetting only"
+        return [MetricResult(spec.name, spec.name, {}, spec.direction, spec.definition, note=note)]
     rows: dict[str, dict[str, float | None]] = {}
     for subject in SUBJECTS:
         if not ev.has(subject):
@@ -329,7 +374,8 @@ def _row_key(ev: EvalContext, spec: Any, fn: Any, options_json: str) -> str:
     import json
 
     if fn not in _SOURCE_HASHES:
-        from unlearnkit import __version__, maths, svc_attack
+        from unlearnkit import maths, svc_attack
+        from unlearnkit._version import __version__
 
         try:
             shared = inspect.getsource(maths) + inspect.getsource(svc_attack)

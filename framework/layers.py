@@ -14,10 +14,6 @@ def params_in_groups(model: nn.Module, groups: list[str]) -> list[str]:
     return names
 
 
-def get_submodule(model: nn.Module, dotted: str) -> nn.Module:
-    return model.get_submodule(dotted)
-
-
 def set_submodule(model: nn.Module, dotted: str, module: nn.Module) -> None:
     parent_name, _, child = dotted.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model

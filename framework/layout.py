@@ -94,7 +94,7 @@ def describe_groups(
     registry: Any, name: str, num_classes: int = 10, input_shape: tuple[int, int, int] = (3, 224, 224)
 ) -> str:
     """The layer groups of model ``name`` (``NAME`` or ``NAME:ARCH``), as ``unlearn describe model`` shows them."""
-    from unlearnkit.resolve import model_name_and_options
+    from unlearnkit.config import model_name_and_options
 
     plugin, options = model_name_and_options(name, None)
     spec = registry.spec("model", plugin)

@@ -7,8 +7,14 @@ import torch.nn.functional as F
 
 
 def soft_cross_entropy(logits: torch.Tensor, target_probs: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of ``-sum_y q(y|x) log p(y|x)`` (seed Eq. 4)."""
+    """Mean over the batch of ``-sum_y q(y|x) log p(y|x)`` (RWFT paper Eq. 4)."""
     return -(target_probs * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """``cm[y, p]``: how many samples of true class ``y`` were predicted as ``p`` (int64, K x K)."""
+    flat = labels.long() * num_classes + predictions.long()
+    return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
 
 def total_variation(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:

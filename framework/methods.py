@@ -50,6 +50,19 @@ class Batch:
     retain_rows: Any | None = None
 
 
+# Drives whose epoch passes over both the forget and the retain split.
+BOTH_SPLITS = ("union", "forget-then-retain")
+
+
+def loop_reads(drive: str, paired: tuple[str, ...] = ()) -> set[str]:
+    """The training splits (``"forget"``, ``"retain"``) the engine's loop reads for ``drive`` and ``paired``.
+
+    One definition for the loop (``UnlearnContext.fit``) and for the data a method declares
+    (``GradientMethod.reads``), so the two cannot disagree.
+    """
+    return {"forget", "retain"} if drive in BOTH_SPLITS else {drive, *paired}
+
+
 class Method:
     """Base class for methods that edit the model themselves (e.g. gradient-free methods)."""
 
@@ -71,6 +84,10 @@ class GradientMethod(Method):
     paired: tuple[str, ...] = ()
     retain_fraction: float = 1.0
     options: GradientOptions
+
+    def reads(self) -> set[str]:
+        """The data the engine's loop reads for this method with its options (added to ``MethodSpec.needs``)."""
+        return loop_reads(self.drive, tuple(self.paired))
 
     def unlearn(self, ctx: UnlearnContext) -> nn.Module:
         self.setup(ctx)

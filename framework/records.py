@@ -1,15 +1,18 @@
 """Records that plugins hand to ``register``: one per component.
 
 Every record has a ``name`` (kebab-case), a one-line ``summary``, an ``options`` model (a
-subclass of :class:`Options`, validated before any work starts) and a ``factory``. The factory
-is the object the engine calls when the component is chosen; it may also be given as a lazy
-``"module:attr"`` string so that heavy code is imported only when needed. What the factory must
-be differs per kind and is documented on each record. Nothing here imports torch.
+subclass of :class:`Options`, validated before any work starts) and a ``factory``: the object
+the engine calls when the component is chosen. What the factory must be differs per kind and is
+documented on each record. Records also state their contracts (the forget scenarios a method,
+metric or target is defined for; the layer groups a selector touches), which the engine checks
+when the config is resolved, before any data is loaded or model trained. Nothing here imports
+torch.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -18,6 +21,9 @@ from pydantic import BaseModel, ConfigDict
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 
 Direction = Literal["higher", "lower", "match"]
+
+# The forget scenarios: whole classes, or a random subset of the training set.
+SCENARIOS = ("class", "random")
 
 
 class Options(BaseModel):
@@ -43,19 +49,16 @@ class ComponentSpec:
             raise ValueError(f"{self.kind} name {self.name!r} must match {NAME_PATTERN.pattern}")
         if not (isinstance(self.options, type) and issubclass(self.options, Options)):
             raise TypeError(f"{self.kind} {self.name!r}: options must subclass unlearnkit.Options")
-        if isinstance(self.factory, str) and ":" not in self.factory:
-            raise ValueError(f"{self.kind} {self.name!r}: factory string must be 'module:attr'")
+        if not callable(self.factory):
+            raise TypeError(f"{self.kind} {self.name!r}: factory must be callable")
+        unknown = [s for s in getattr(self, "scenarios", ()) if s not in SCENARIOS]
+        if unknown:
+            raise ValueError(
+                f"{self.kind} {self.name!r}: unknown scenarios {unknown}; accepted: {', '.join(SCENARIOS)}"
+            )
 
     def load(self) -> Any:
-        """The factory object, importing it first when it was given as ``"module:attr"``."""
-        if isinstance(self.factory, str):
-            import importlib
-
-            module, _, attr = self.factory.partition(":")
-            obj: Any = importlib.import_module(module)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-            return obj
+        """The factory object."""
         return self.factory
 
 
@@ -68,7 +71,12 @@ class MethodSpec(ComponentSpec):
     ``--target`` / ``--select`` mean anything to it; ``default_target`` and ``default_selector``
     apply when the user gives none. ``needs`` lists the data the method reads: ``"forget"``
     (train-forget split), ``"retain"`` (train-retain split), ``"test"`` (test splits, e.g. as a
-    validation set); the context refuses any split not declared here.
+    validation set); the context refuses any split not declared here. For a
+    :class:`~unlearnkit.methods.GradientMethod` the data its loop reads with the chosen options
+    (``drive`` and ``paired``) is added when the config is resolved, so ``needs`` only has to
+    name what the method reads itself. ``scenarios`` lists the forget scenarios the method is
+    defined for (``"class"``, ``"random"``); the engine refuses any other before training anything.
+    Without ``default_target`` / ``default_selector`` the installation's defaults apply.
 
     ``search_space`` is what ``unlearn tune`` explores: ``{option: {"type": "float", "low": ...,
     "high": ..., "log": True}}``, ``{"type": "int", "low": ..., "high": ...}`` or
@@ -80,8 +88,9 @@ class MethodSpec(ComponentSpec):
     uses_target: bool = False
     uses_selector: bool = True
     default_target: str | None = None
-    default_selector: str = "all"
+    default_selector: str | None = None
     search_space: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scenarios: tuple[str, ...] = SCENARIOS
     kind: ClassVar[str] = "method"
 
 
@@ -99,6 +108,9 @@ class MetricSpec(ComponentSpec):
     the engine then stores it with cached reference models and computes it once (worth it for
     expensive metrics such as the SVC attacks), and computes the subjects' values concurrently,
     in threads: such a factory must read only through ``ev`` and keep no shared state of its own.
+    ``scenarios`` lists the forget scenarios the metric is defined for: naming the metric for
+    another scenario is refused when the config is resolved, and ``default`` / ``all`` give it a
+    row with a note instead of calling it.
     """
 
     direction: Direction = "match"
@@ -107,6 +119,7 @@ class MetricSpec(ComponentSpec):
     needs: tuple[str, ...] = ()
     default: bool = False
     per_model: bool = False
+    scenarios: tuple[str, ...] = SCENARIOS
     kind: ClassVar[str] = "metric"
 
 
@@ -117,11 +130,11 @@ class DatasetSpec(ComponentSpec):
     ``factory(options, data_root)`` returns an :class:`unlearnkit.data.ImageDataset` of uint8
     tensors. ``default_model`` (a model name, or ``{"name": ..., "options": {...}}``) and
     ``default_recipe`` (a recipe name or a dict of recipe fields) are used when the run config
-    gives none.
+    gives none; without them the installation's defaults apply.
     """
 
-    default_model: Any = "small-cnn"
-    default_recipe: Any = "fast"
+    default_model: Any = None
+    default_recipe: Any = None
     kind: ClassVar[str] = "dataset"
 
 
@@ -152,9 +165,18 @@ class SelectorSpec(ComponentSpec):
 
     ``factory(model, model_spec, options, ctx)`` returns a
     :class:`unlearnkit.selection.Selection`: the (possibly wrapped) model and which parameters,
-    or which entries of them, train.
+    or which entries of them, train. ``needs`` lists the data the selector reads through
+    ``ctx.split`` (same names as ``MethodSpec.needs``); the context allows the union of the
+    method's and the selector's needs.
+
+    ``groups(options, model_spec)`` returns the layer groups the selector will touch with these
+    options (``None``: it touches no named group). The engine checks them against the model's
+    ``ModelSpec.groups`` when the config is resolved, so a typo fails before anything trains; a
+    dotted name below a declared group (``layer3.1``) is accepted.
     """
 
+    groups: Callable[[Any, Any], list[str]] | None = None
+    needs: tuple[str, ...] = ()
     kind: ClassVar[str] = "selector"
 
 
@@ -172,7 +194,7 @@ class TargetSpec(ComponentSpec):
     ``"random"``); the engine refuses any other before training anything.
     """
 
-    scenarios: tuple[str, ...] = ("class", "random")
+    scenarios: tuple[str, ...] = SCENARIOS
     # Built from the original model's outputs (reweight, max-class, tilted): an original trained
     # with label smoothing has flattened those outputs, so the engine warns about such a recipe.
     from_original: bool = False

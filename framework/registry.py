@@ -17,7 +17,7 @@ from typing import Any
 import pluggy
 
 from unlearnkit import hookspecs
-from unlearnkit.errors import AmbiguousComponentError, OptionsError, UnknownComponentError
+from unlearnkit.errors import AmbiguousComponentError, OptionsError, UnknownComponentError, format_validation_error
 from unlearnkit.loader import PluginInfo, _fail, load_plugins
 from unlearnkit.records import KINDS, SPEC_TYPES, ComponentSpec, Options
 
@@ -123,40 +123,6 @@ class Registry:
             raise OptionsError(
                 f"invalid options for {kind} {name!r}: {format_validation_error(exc, spec.options)}"
             ) from None
-
-
-def format_validation_error(exc: Any, model: Any = None) -> str:
-    """One line from a pydantic ValidationError; an unknown key names the accepted keys and a close match."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "value"
-        message = f"{loc}: {err['msg']}"
-        if err.get("type") == "extra_forbidden":
-            message = f"{loc}: unknown key" + (_accepted_keys_hint(model, err["loc"]) if model is not None else "")
-        parts.append(message)
-    return "; ".join(parts)
-
-
-def _accepted_keys_hint(model: Any, loc: tuple[Any, ...]) -> str:
-    """``; did you mean x? accepted: a, b, c`` for an unknown key at ``loc`` of a pydantic model."""
-    import typing
-
-    node = model
-    for part in loc[:-1]:
-        field = getattr(node, "model_fields", {}).get(part)
-        if field is None:
-            return ""
-        # Optional[Model] / Model | None: take the model member.
-        members = [field.annotation, *typing.get_args(field.annotation)]
-        node = next((m for m in members if isinstance(m, type) and hasattr(m, "model_fields")), None)
-        if node is None:
-            return ""
-    accepted = sorted(getattr(node, "model_fields", {}))
-    if not accepted:
-        return "; this component takes no options"
-    close = difflib.get_close_matches(str(loc[-1]), accepted, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ";"
-    return f"{hint} accepted: {', '.join(accepted)}"
 
 
 def build_registry(eps: Iterable[Any] | None = None, extra: Iterable[tuple[str, Any]] = ()) -> Registry:

@@ -11,7 +11,7 @@ RF-JSD, Avg Gap itself, whose own value is the score). Rows whose retrained valu
 a distance to the retrained model already) have no gap.
 
 Figures (PNG, matplotlib): confusion matrices original / unlearned / retrained on the test set
-(seed Figs. 1 and 3), where the forgotten class's test samples go (seed Fig. 4), and UTV per
+(RWFT paper Figs. 1 and 3), where the forgotten class's test samples go (RWFT paper Fig. 4), and UTV per
 method with the retrain-vs-retrain floor: the same TV distance between two retrained models of
 different seeds on the same forget samples, from the retrained outputs the sweep stored (a
 metric row named ``<row>_floor``, if a metric plugin provides one, is used instead).
@@ -432,7 +432,7 @@ def plot_confusions(group: Group, out: Path) -> list[Path]:
 
 
 def plot_reassignment(group: Group, out: Path, max_plots: int = 10, top: int = 8) -> list[Path]:
-    """Where each forgotten class's test samples are predicted: retrained vs every method (seed Fig. 4)."""
+    """Where each forgotten class's test samples are predicted: retrained vs every method (RWFT paper Fig. 4)."""
     import matplotlib.pyplot as plt
     import numpy as np
 

@@ -55,7 +55,6 @@ class RunResult:
     models: dict[str, dict[str, Any]]
     plugins: list[dict[str, Any]]
     run_dir: str | None = None
-    confusion: dict[str, list[list[int]]] = field(default_factory=dict)
     artifacts: dict[str, Any] = field(default_factory=dict)  # metric extras, written as <name>.json
     weights_before: Path | None = None  # the original's safetensors file (user's or cache entry)
     wall_seconds: float | None = None  # the whole run, loading and evaluation included
@@ -264,16 +263,14 @@ class Workbench:
             emit=self.emit,
             progress=self.reporter.update,
             generator=torch.Generator().manual_seed(seed),
-            cache=self.cache,
             train_recipe=r.recipe,
-            train_model=lambda excluded, s=seed: self.reference_model(excluded, s, "retrained"),
-            needs=tuple(r.method.spec.needs),
+            _train_model=lambda excluded, s=seed: self.reference_model(excluded, s, "retrained"),
+            needs=r.needs or tuple(r.method.spec.needs),
         )
 
-    def unlearn(self, original: torch.nn.Module, seed: int) -> tuple[torch.nn.Module, float, str]:
-        """Apply the configured method to a copy of ``original``; return (model, seconds, selection)."""
+    def method_context(self, original: torch.nn.Module, seed: int) -> tuple[UnlearnContext, str]:
+        """The context the configured method receives, with the selector applied, and the selection's description."""
         r = self.resolved
-        torch.manual_seed(seed)
         ctx = self.context(original, seed)
         description = "n/a"
         if r.selector is not None:
@@ -281,6 +278,13 @@ class Workbench:
             selection.apply()
             ctx.model, ctx.selection = selection.model, selection
             description = selection.description
+        return ctx, description
+
+    def unlearn(self, original: torch.nn.Module, seed: int) -> tuple[torch.nn.Module, float, str]:
+        """Apply the configured method to a copy of ``original``; return (model, seconds, selection)."""
+        r = self.resolved
+        torch.manual_seed(seed)
+        ctx, description = self.method_context(original, seed)
         method = r.method.spec.load()(r.method.options)
         self.reporter.start(f"unlearning ({r.method.name})", 0)
         import_optimizers()
@@ -429,7 +433,7 @@ def _run(
         config.seed,
         timings,
     )
-    ev.shared["workbench"] = bench
+    ev.source = bench
     ev.registry = registry
     for subject, provenance in (("original", prov_o), ("retrained", prov_r)):
         if provenance and provenance.get("key"):  # cached models only: a user's file has no cache key
@@ -466,7 +470,6 @@ def _run(
         scenario,
         {"original": _brief(prov_o), "retrained": _brief(prov_r) if prov_r else None},
         plugins,
-        confusion={k: v for k, v in ev.artifacts.get("confusion", {}).items() if k in SUBJECTS},
         artifacts=ev.artifacts,
         unlearn=bench.notes,
     )

@@ -33,11 +33,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unlearnkit.config import apply_set, build_config, load_config_file, normalise
-from unlearnkit.errors import ScenarioMismatchError, UnknownComponentError, UsageError
+from unlearnkit.errors import ScenarioMismatchError, UnknownComponentError, UsageError, format_validation_error
 
 KEY_EXCLUDED = ("out", "cache_dir", "device", "save_outputs", "data_root", "observer", "tags")
 # Fields added after sweeps were first stored: left out of the key while unset, so earlier keys stay valid.
 KEY_WHEN_SET = ("from_run", "then")
+SUBJECTS = ("original", "unlearned", "retrained")
 
 
 class MethodEntry(BaseModel):
@@ -148,20 +149,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         "seeds": [0, 1],
     },
     "rwft-table2": {
-        "description": "RWFT seed Table 2: MNIST, CIFAR-10 (all 10 classes) and CIFAR-100 (apple ... bottle), "
+        "description": "RWFT paper Table 2: MNIST, CIFAR-10 (all 10 classes) and CIFAR-100 (apple ... bottle), "
         "VGG19 and ResNet18, 3 seeds, 10 methods (retrained model as reference)",
         "base": {"recipe": "seed"},
         "datasets": ["mnist", "cifar10", "cifar100"],
         "models": ["vgg19", "resnet18"],
         "methods": _RWFT_BASELINES + _RWFT,
         # MNIST and CIFAR-10: classes 0..9. CIFAR-100: 0..9 = apple, aquarium_fish, baby, bear, beaver, bed,
-        # bee, beetle, bicycle, bottle (seed section 6.1), the same indices.
+        # bee, beetle, bicycle, bottle (RWFT paper section 6.1), the same indices.
         "classes": list(range(10)),
         "seeds": [1, 10, 100],
         "report": {"rows": ["acc_r_test", "acc_f_test", "mia*"], "layout": "table2"},
     },
     "rwft-table4": {
-        "description": "RWFT seed Table 4: UTV of 8 methods, CIFAR-10 ResNet-18, 10 classes x 3 seeds",
+        "description": "RWFT paper Table 4: UTV of 8 methods, CIFAR-10 ResNet-18, 10 classes x 3 seeds",
         "base": {"recipe": "seed"},
         "datasets": ["cifar10"],
         "models": ["resnet18"],
@@ -171,15 +172,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "report": {"rows": ["utv*"], "layout": "table4", "headline": "utv_train"},
     },
     "rwft-table4-cpu": {
-        "description": "RWFT seed Table 4 scaled to one CPU: Fashion-MNIST with its default small CNN and recipe "
+        "description": "RWFT paper Table 4 scaled to one CPU: Fashion-MNIST with its default small CNN and recipe "
         "(4 epochs), 9 methods x 10 classes x 3 seeds, each method given about one pass over the training set",
         "base": {"metrics": ["accuracy", "utv", "mia-nn", "time"], "metric_options": {"utv": {"floor": True}}},
         "datasets": ["fashion-mnist"],
-        # Equal compute instead of the seed's epoch counts: the seed trains originals for 101-201 epochs, so
+        # Equal compute instead of the RWFT paper's epoch counts: the RWFT paper trains originals for 101-201 epochs, so
         # its 20-epoch baselines cost ~10-20% of training; against a 4-epoch recipe 20 epochs would be 5x
         # a retrain. Every method gets about one training-set pass: RWFT's default 10 epochs over the
         # forget set (10% of the data), one epoch otherwise. GA keeps its reference budget (5 forget epochs,
-        # lr 1e-4): the seed's 20 epochs drove this model to chance accuracy (see plugins/methods/ga.py).
+        # lr 1e-4): the RWFT paper's 20 epochs drove this model to chance accuracy (see plugins/methods/ga.py).
         "methods": [
             _RWFT[1],
             _RWFT[0],
@@ -196,7 +197,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "report": {"rows": ["utv*", "acc_r_test", "acc_f_test"], "layout": "table4", "headline": "utv_train"},
     },
     "rwft-table5": {
-        "description": "RWFT seed Table 5 (appendix A.4): Tiny-ImageNet-200, ResNet-18; classes goldfish, European "
+        "description": "RWFT paper Table 5 (appendix A.4): Tiny-ImageNet-200, ResNet-18; classes goldfish, European "
         "fire salamander, bullfrog, tailed frog, American alligator, boa constrictor, trilobite, scorpion, "
         "black widow, tarantula (= wnids n01443537 ... n01774750, indices 0..9 in sorted-wnid order)",
         "base": {"recipe": "seed"},
@@ -271,8 +272,6 @@ def _validate(data: dict[str, Any], where: str) -> SweepSpec:
     try:
         return SweepSpec(**data)
     except ValidationError as exc:
-        from unlearnkit.registry import format_validation_error
-
         raise UsageError(f"invalid sweep spec ({where}): {format_validation_error(exc)}") from None
 
 
@@ -479,48 +478,34 @@ def reference_group(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-_CLASS_NAMES: dict[str, list[str]] = {}
-
-
-def _class_names(config: dict[str, Any]) -> list[str] | None:
-    """The dataset's class names (RunResult does not carry them); loaded once per process."""
-    key = json.dumps([config.get("dataset"), config.get("data_root")], sort_keys=True)
-    if key not in _CLASS_NAMES:
-        try:
-            from unlearnkit.registry import get_registry
-
-            spec = get_registry().spec("dataset", config["dataset"]["name"])
-            options = spec.options(**(config["dataset"].get("options") or {}))
-            root = Path(config["data_root"]).expanduser() if config.get("data_root") else None
-            _CLASS_NAMES[key] = list(spec.load()(options, root).classes)
-        except Exception:
-            return None
-    return _CLASS_NAMES[key]
-
-
 def _outputs_payload(result: Any, config: dict[str, Any]) -> dict[str, Any]:
     """Confusion matrices and retrained forget-split outputs, from the run's saved outputs."""
     import numpy as np
+    import torch
     from safetensors.numpy import load_file
+
+    from unlearnkit.maths import confusion_matrix
 
     out: dict[str, Any] = {}
     path = Path(result.run_dir or "", "outputs.safetensors")
     tensors = load_file(str(path)) if result.run_dir and path.exists() else {}
-    classes = result.scenario.get("class_names") or _class_names(config)
-    if result.confusion:  # an engine/metric that already computed them (documented in docs/sweeps.md)
-        matrices = {k: np.asarray(v).tolist() for k, v in result.confusion.items()}
+    classes = result.scenario["classes"]  # the runner records the dataset's class names
+    # A metric that already computed them (the confusion metric's artifact, documented in docs/sweeps.md).
+    computed = {k: v for k, v in result.artifacts.get("confusion", {}).items() if k in SUBJECTS}
+    if computed:
+        matrices = {k: np.asarray(v).tolist() for k, v in computed.items()}
         out["confusion"] = {"split": "test", "classes": classes, "matrices": matrices}
     elif "labels/test" in tensors:
         labels = tensors["labels/test"].astype(np.int64)
         k = next(t.shape[1] for name, t in tensors.items() if name.endswith("/test") and t.ndim == 2)
         matrices = {}
-        for subject in ("original", "unlearned", "retrained"):
+        for subject in SUBJECTS:
             probs = tensors.get(f"{subject}/test")
             if probs is None:
                 continue
-            cm = np.zeros((k, k), dtype=np.int64)
-            np.add.at(cm, (labels, probs.argmax(1)), 1)
-            matrices[subject] = cm.tolist()
+            matrices[subject] = confusion_matrix(
+                torch.from_numpy(labels), torch.from_numpy(probs.argmax(1)), k
+            ).tolist()
         out["confusion"] = {"split": "test", "classes": classes, "matrices": matrices}
     refs = []
     retrained_key = (result.models.get("retrained") or {}).get("key")

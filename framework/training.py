@@ -39,10 +39,10 @@ def import_optimizers() -> None:
     """Pay, once per process and outside any clock, what the first optimizer pays.
 
     Constructing the first ``torch.optim`` optimizer of a process imports ``torch._dynamo``
-    (about 2 s on a CPU). Training starts its clock after building its optimizer, but methods
+    (seconds on a CPU). Training starts its clock after building its optimizer, but methods
     build theirs inside the timed ``unlearn``: without this, a run whose original and retrained
-    models come from the cache charged those 2 s to the method (RWFT on digits: 2.6 s instead of
-    the actual work) and understated its speed-up over retraining.
+    models come from the cache charged that import to the method and understated its speed-up
+    over retraining.
     """
     torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 

@@ -1,6 +1,6 @@
 """CIFAR-10 (Krizhevsky 2009) from the official batch files: the binary or the python version.
 
-The seed paper (RWFT, arXiv:2506.20893) and LoTUS (CVPR 2025) evaluate on CIFAR-10 with
+The RWFT paper (RWFT, arXiv:2506.20893) and LoTUS (CVPR 2025) evaluate on CIFAR-10 with
 ResNet-18. Both official formats are read without downloading: the binary version
 (``cifar-10-batches-bin``: fixed-size records, read with numpy, preferred) and the python version
 (``cifar-10-batches-py``: pickled dicts). Pickles are never handed to ``pickle.load``; they go
@@ -31,22 +31,17 @@ class CifarOptions(Options):
 
 def find_batches(data_root: Path | None, names: tuple[str, ...], probe: str) -> Path | None:
     """The first folder among the candidates (or their ``names`` subfolders) holding ``probe``."""
-    from unlearnkit.dataio import candidate_roots
+    from unlearnkit.helpers import find_data_folder
 
-    for root in candidate_roots(data_root, "", "cifar10", "cifar100"):
-        for folder in (root, *(root / n for n in names)):
-            if (folder / probe).is_file():
-                return folder
-    return None
+    return find_data_folder(data_root, ("", "cifar10", "cifar100"), names, probe)
 
 
 def load(options: CifarOptions, data_root: Path | None):
     import numpy as np
     import torch
 
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import read_cifar_binary, read_cifar_pickle
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError, ImageDataset
+    from unlearnkit.helpers import read_cifar_binary, read_cifar_pickle
 
     train_names = [f"data_batch_{i}" for i in range(1, 6)]
     folder = find_batches(data_root, ("cifar-10-batches-bin",), "data_batch_1.bin")

@@ -1,6 +1,6 @@
 """CIFAR-100 (Krizhevsky 2009) from the official files: the binary or the python version, fine labels.
 
-The seed paper (RWFT, arXiv:2506.20893) forgets CIFAR-100 classes 0-9; SSD and LoTUS use it too.
+The RWFT paper (RWFT, arXiv:2506.20893) forgets CIFAR-100 classes 0-9; SSD and LoTUS use it too.
 The binary version (``cifar-100-binary``: ``train.bin``/``test.bin`` with a coarse and a fine
 label byte per record, class names in ``fine_label_names.txt``) is preferred; the python version
 (``cifar-100-python``) is read with the restricted unpickler of
@@ -27,22 +27,17 @@ class Cifar100Options(Options):
 
 
 def _find(data_root: Path | None, sub: str, probe: str) -> Path | None:
-    from unlearnkit.dataio import candidate_roots
+    from unlearnkit.helpers import find_data_folder
 
-    for root in candidate_roots(data_root, "", "cifar100"):
-        for folder in (root, root / sub):
-            if (folder / probe).is_file():
-                return folder
-    return None
+    return find_data_folder(data_root, ("", "cifar100"), (sub,), probe)
 
 
 def load(options: Cifar100Options, data_root: Path | None):
     import numpy as np
     import torch
 
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import read_cifar_binary, read_cifar_pickle
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError, ImageDataset
+    from unlearnkit.helpers import read_cifar_binary, read_cifar_pickle
 
     folder = _find(data_root, "cifar-100-binary", "train.bin")
     if folder is not None:
@@ -86,7 +81,7 @@ def load(options: Cifar100Options, data_root: Path | None):
 
 def read_cifar_pickle_meta(path: Path) -> dict:
     """The ``meta`` file holds only lists of names; the same restricted unpickler reads it."""
-    from unlearnkit.dataio import read_cifar_pickle
+    from unlearnkit.helpers import read_cifar_pickle
 
     return read_cifar_pickle(path, require_data=False)
 

@@ -1,14 +1,13 @@
-"""CIFAR-10 as class-per-folder JPEG files, e.g. the shared "CIFAR-10 (JPEG q75)" copy.
+"""CIFAR-10 as class-per-folder JPEG files, e.g. a "CIFAR-10 (JPEG q75)" copy.
 
 Reads ``train/<class>/*.jpg`` and ``test/<class>/*.jpg`` from an extracted folder, or the tar
 itself (``cifar10-jpeg-q75.tar.gz``, streamed once, nothing extracted). Decoded images are cached
 as safetensors keyed by the source's content fingerprint, so only the first load pays for JPEG
 decoding. The copy is lossy (quality 75): label results "CIFAR-10 (JPEG q75)" and compare methods
-with each other on it, not with published CIFAR-10 numbers (../shared/datasets/README.md).
+with each other on it, not with published CIFAR-10 numbers.
 
-Default places: ``data/cifar10-jpeg`` (``tar -xzf .../cifar10-jpeg-q75.tar.gz -C data/cifar10-jpeg``)
-and ``../shared/datasets/cifar10-jpeg/cifar10-jpeg-q75.tar.gz``, seen from the current directory
-and from this checkout.
+Default place: ``data/cifar10-jpeg`` (an extracted folder, or the tar itself), seen from the current
+directory and from the source checkout.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 TAR_NAME = "cifar10-jpeg-q75.tar.gz"
 HOW_TO_GET = (
     f"pass --data-root to an extracted folder (train/<class>/*.jpg, test/<class>/*.jpg) or to {TAR_NAME}; "
-    f"to extract: mkdir -p data/cifar10-jpeg && tar -xzf ../shared/datasets/cifar10-jpeg/{TAR_NAME} -C data/cifar10-jpeg"
+    f"or put either into data/cifar10-jpeg (to extract: mkdir -p data/cifar10-jpeg && tar -xzf {TAR_NAME} -C data/cifar10-jpeg)"
 )
 
 
@@ -34,7 +33,7 @@ class Cifar10FolderOptions(Options):
 
 
 def find_source(data_root: Path | None) -> tuple[Path | None, list[Path]]:
-    from unlearnkit.dataio import candidate_roots
+    from unlearnkit.helpers import candidate_roots
 
     roots = candidate_roots(data_root, "cifar10-jpeg")
     for root in roots:
@@ -48,9 +47,8 @@ def find_source(data_root: Path | None) -> tuple[Path | None, list[Path]]:
 
 
 def load(options: Cifar10FolderOptions, data_root: Path | None):
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import load_image_tree
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError, ImageDataset
+    from unlearnkit.helpers import load_image_tree
 
     source, looked = find_source(data_root)
     if source is None:
@@ -79,7 +77,7 @@ def register_datasets(register):
     register(
         DatasetSpec(
             name="cifar10-folder",
-            summary="CIFAR-10 from class folders of JPEGs or their tar (e.g. the shared JPEG q75 copy), cached",
+            summary="CIFAR-10 from class folders of JPEGs or their tar (e.g. a JPEG q75 copy), cached",
             options=Cifar10FolderOptions,
             factory=load,
             default_model="resnet18",

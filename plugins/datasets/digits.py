@@ -25,7 +25,7 @@ def load(options: DigitsOptions, data_root: Path | None):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    from unlearnkit.data import ImageDataset
+    from unlearnkit import ImageDataset
 
     digits = load_digits()
     images = np.round(digits.images * (255 / 16)).clip(0, 255).astype(np.uint8)[:, None]

@@ -26,25 +26,16 @@ class FashionOptions(Options):
 
 
 def load(options: FashionOptions, data_root: Path | None):
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import candidate_roots, find_idx_root, load_idx_dataset
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import ImageDataset
+    from unlearnkit.helpers import candidate_roots, find_or_download_idx
 
     candidates = (
         [Path(data_root).expanduser()] if data_root else [DEFAULT_ROOT, *candidate_roots(None, "fashion-mnist")]
     )
-    root = find_idx_root(candidates)
-    if root is None and options.download:
-        import torchvision
-
-        target = Path(data_root).expanduser() if data_root else Path("data")
-        for train in (True, False):
-            torchvision.datasets.FashionMNIST(str(target), train=train, download=True)
-        root = find_idx_root([target])
-    if root is None:
-        looked = ", ".join(str(c) for c in candidates)
-        raise DataNotFoundError(f"fashion-mnist: idx files not found (looked in {looked}); {HOW_TO_GET}")
-    train_x, train_y, test_x, test_y = load_idx_dataset(root, "fashion-mnist", HOW_TO_GET)
+    target = (Path(data_root).expanduser() if data_root else Path("data")) if options.download else None
+    train_x, train_y, test_x, test_y = find_or_download_idx(
+        "fashion-mnist", candidates, target, "FashionMNIST", HOW_TO_GET
+    )
     return ImageDataset(
         train_x, train_y, test_x, test_y, classes=CLASSES, mean=(0.2860,), std=(0.3530,), augment="crop", pad=2
     )

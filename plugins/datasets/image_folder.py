@@ -4,7 +4,7 @@ Layout ``train/<class>/<image>`` plus ``test/<class>/<image>`` (or ``val/``), or
 ``<class>/<image>`` with a stratified test hold-out; the source may also be a ``.tar``/``.tar.gz``
 of that layout. Labels follow the sorted folder names, as torchvision's ``ImageFolder`` assigns
 them. Images are decoded once with Pillow and cached as a safetensors file keyed by the source's
-content fingerprint (issue 6: "decoding a folder of JPEGs is done once"), so later runs load
+content fingerprint (decoding a folder of JPEGs is done once), so later runs load
 uint8 tensors directly. Normalisation constants are measured on the training images.
 """
 
@@ -38,8 +38,8 @@ class ImageFolderOptions(Options):
 
 def build_dataset(source: Path, name: str, options: ImageFolderOptions):
     """Load ``source`` with :func:`unlearnkit.dataio.load_image_tree` into an ImageDataset."""
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import load_image_tree
+    from unlearnkit import ImageDataset
+    from unlearnkit.helpers import load_image_tree
 
     tensors, classes, mean, std = load_image_tree(
         source,
@@ -55,7 +55,7 @@ def build_dataset(source: Path, name: str, options: ImageFolderOptions):
     channels = tensors["train_x"].shape[1]
     for name, given in (("mean", options.mean), ("std", options.std)):
         if given is not None and len(given) != channels:
-            from unlearnkit.errors import UsageError
+            from unlearnkit import UsageError
 
             raise UsageError(f"{name}: {len(given)} values for {channels}-channel images; give one per channel")
     mean = tuple(options.mean) if options.mean is not None else mean
@@ -74,7 +74,7 @@ def build_dataset(source: Path, name: str, options: ImageFolderOptions):
 
 
 def load(options: ImageFolderOptions, data_root: Path | None):
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError
 
     source = Path(options.path).expanduser() if options.path else data_root
     if source is None:

@@ -1,8 +1,8 @@
 """MNIST (LeCun, Cortes, Burges) from the four standard idx files, gzip-compressed or not.
 
-The seed paper (RWFT, arXiv:2506.20893, section 5) evaluates class forgetting on MNIST. Files are
-looked for in ``--data-root`` or, by default, in ``data/mnist`` and ``../shared/datasets/mnist``
-relative to the current directory and to this checkout, also in torchvision's ``MNIST/raw``
+The RWFT paper (arXiv:2506.20893, section 5) evaluates class forgetting on MNIST. Files are
+looked for in ``--data-root`` or, by default, in ``data/mnist`` relative to the current directory
+and to the source checkout, also in torchvision's ``MNIST/raw``
 layout. ``download=true`` fetches them with torchvision's downloader, and only then.
 """
 
@@ -14,7 +14,7 @@ from unlearnkit import DatasetSpec, Field, Options, hookimpl
 
 HOW_TO_GET = (
     "pass --data-root to a folder holding train-images-idx3-ubyte(.gz) and the other three idx files, "
-    "put them in data/mnist or ../shared/datasets/mnist, or download them with --set dataset.download=true"
+    "put them in data/mnist, or download them with --set dataset.download=true"
 )
 
 
@@ -24,30 +24,20 @@ class IdxOptions(Options):
     )
 
 
-def load_idx_plugin(options: IdxOptions, data_root: Path | None, name: str, folder: str, tv_class: str):
-    """Shared by ``mnist`` and ``fashion-mnist``: find (or on request download) the idx files and read them."""
-    from unlearnkit.dataio import candidate_roots, find_idx_root, load_idx_dataset
-    from unlearnkit.errors import DataNotFoundError
-
-    candidates = candidate_roots(data_root, folder)
-    root = find_idx_root(candidates)
-    if root is None and options.download:
-        import torchvision
-
-        target = Path(data_root).expanduser() if data_root else Path("data")
-        for train in (True, False):
-            getattr(torchvision.datasets, tv_class)(str(target), train=train, download=True)
-        root = find_idx_root([target])
-    if root is None:
-        looked = ", ".join(str(c) for c in candidates)
-        raise DataNotFoundError(f"{name}: idx files not found (looked in {looked}); {HOW_TO_GET}")
-    return load_idx_dataset(root, name, HOW_TO_GET)
+def download_target(options: IdxOptions, data_root: Path | None) -> Path | None:
+    """Where ``download=true`` puts the files: ``--data-root``, else ``data/``; None without ``download``."""
+    if not options.download:
+        return None
+    return Path(data_root).expanduser() if data_root else Path("data")
 
 
 def load(options: IdxOptions, data_root: Path | None):
-    from unlearnkit.data import ImageDataset
+    from unlearnkit import ImageDataset
+    from unlearnkit.helpers import candidate_roots, find_or_download_idx
 
-    train_x, train_y, test_x, test_y = load_idx_plugin(options, data_root, "mnist", "mnist", "MNIST")
+    candidates = candidate_roots(data_root, "mnist")
+    target = download_target(options, data_root)
+    train_x, train_y, test_x, test_y = find_or_download_idx("mnist", candidates, target, "MNIST", HOW_TO_GET)
     # Digits are not mirror-symmetric: crop only, no flip. 0.1307/0.3081 are the usual constants.
     return ImageDataset(
         train_x,

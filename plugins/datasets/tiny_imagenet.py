@@ -1,11 +1,11 @@
 """Tiny-ImageNet-200 (Le and Yang 2015) from its standard folder layout: 64x64 RGB, 200 classes.
 
-The seed paper (RWFT, arXiv:2506.20893) forgets ten Tiny-ImageNet classes with ResNet-18. The
+The RWFT paper (RWFT, arXiv:2506.20893) forgets ten Tiny-ImageNet classes with ResNet-18. The
 layout is the official ``tiny-imagenet-200/`` zip's: ``wnids.txt``, ``words.txt``,
 ``train/<wnid>/images/*.JPEG`` (500 per class) and ``val/images/*.JPEG`` labelled by
 ``val/val_annotations.txt`` (50 per class). The official test images carry no labels, so the
 validation set is the test set, as in the papers. Labels follow the sorted WordNet ids; class
-names are the first synonym in ``words.txt`` (the seed's "goldfish", "bullfrog", ...), with the
+names are the first synonym in ``words.txt`` (the RWFT paper's "goldfish", "bullfrog", ...), with the
 wnid appended when two classes share it. Decoded once, cached as safetensors. No torchvision
 downloader exists for it, so ``download`` is not offered.
 """
@@ -31,7 +31,7 @@ class TinyImageNetOptions(Options):
 
 
 def find_root(data_root: Path | None) -> tuple[Path | None, list[Path]]:
-    from unlearnkit.dataio import candidate_roots
+    from unlearnkit.helpers import candidate_roots
 
     roots = candidate_roots(data_root, "tiny-imagenet-200", "tiny-imagenet")
     for root in roots:
@@ -58,9 +58,8 @@ def load(options: TinyImageNetOptions, data_root: Path | None):
 
     import torch
 
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import cached_tensors, decode_images, mean_std
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError, ImageDataset
+    from unlearnkit.helpers import cached_tensors, decode_images, mean_std
 
     root, looked = find_root(data_root)
     if root is None:

@@ -4,7 +4,7 @@ Chundawat, Tarun, Mandal, Kankanhalli, "Can Bad Teaching Induce Forgetting? Unle
 Networks Using an Incompetent Teacher", AAAI 2023. Reference code:
 vikram2000b/bad-teaching-unlearning (``unlearn.py::{UnlearnerLoss, unlearning_step,
 blindspot_unlearner}``, ``dataset.py::UnLearningData``, hyperparameters in
-``CIFARSuper20_Rocket_Unlearn.ipynb``); ../shared/reference/methods.md section 13.
+``CIFARSuper20_Rocket_Unlearn.ipynb``).
 
 The student (a copy of the original) is trained by KL distillation on the forget set plus a
 seeded 30% retain subset, shuffled together (the reference's loader shuffles; LoTUS's
@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class BadTeacherOptions(GradientOptions):

@@ -4,8 +4,7 @@ Chen, Gao, Liu, Peng, Wang, "Boundary Unlearning: Rapid Forgetting of Deep Netwo
 the Decision Boundary", CVPR 2023, section 4.2; reference implementation: the authors' code
 (re-hosted at TY-LEE-KR/Boundary-Unlearning-Code) ``boundary_unlearning.py::boundary_expanding``
 (All-CNN; adapted here to any model whose declared ``head`` is a linear layer), with
-OPTML-Group/Unlearn-Saliency ``Classification/unlearn/boundary_ex.py`` for comparison;
-../shared/reference/methods.md section 7b.
+OPTML-Group/Unlearn-Saliency ``Classification/unlearn/boundary_ex.py`` for comparison.
 
 1. The head ``Linear(d, K)`` is widened to ``Linear(d, K + 1)``: rows 0..K-1 copy the original
    head, the shadow row K is Xavier-normal initialised with a zero bias (authors' ``init_params``).
@@ -32,8 +31,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class BoundaryExpandOptions(GradientOptions):
@@ -55,8 +53,8 @@ class BoundaryExpand(GradientMethod):
         import torch
         from torch import nn
 
-        from unlearnkit.errors import UsageError
-        from unlearnkit.layers import set_submodule
+        from unlearnkit import UsageError
+        from unlearnkit.helpers import set_submodule
 
         name = ctx.model_spec.head
         head = ctx.model.get_submodule(name) if name else None
@@ -102,7 +100,7 @@ class BoundaryExpand(GradientMethod):
         import torch
         from torch import nn
 
-        from unlearnkit.layers import set_submodule
+        from unlearnkit.helpers import set_submodule
 
         name, k = ctx.model_spec.head, self.num_classes
         wide = ctx.model.get_submodule(name)

@@ -4,7 +4,7 @@ Chen, Gao, Liu, Peng, Wang, "Boundary Unlearning: Rapid Forgetting of Deep Netwo
 the Decision Boundary", CVPR 2023, section 4.1; reference implementation: the authors' code
 (re-hosted at TY-LEE-KR/Boundary-Unlearning-Code) ``boundary_unlearning.py::boundary_shrink`` and
 ``adv_generator.py`` (FGSM), with OPTML-Group/Unlearn-Saliency ``Classification/unlearn/boundary_sh.py``
-for comparison; ../shared/reference/methods.md section 7a.
+for comparison.
 
 For each forget batch: one FGSM step of size ``eps`` on the **frozen original model** (never the
 model being unlearned), taken in true [0, 1] pixel space (the batch is de-normalised, attacked,
@@ -25,8 +25,7 @@ class-wise forgetting, the setting of the paper; it also runs on random subsets.
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class BoundaryShrinkOptions(GradientOptions):

@@ -2,13 +2,12 @@
 
 Warnecke et al., "Machine Unlearning of Features and Labels", NDSS 2023 (arXiv:2108.11577), as
 run in the SalUn and l1-sparse benchmarks; reference implementation OPTML-Group/Unlearn-Sparse
-``unlearn/FT.py::FT_iter(with_l1=False)`` (same in Unlearn-Saliency ``Classification/unlearn/FT.py``),
-and ../shared/reference/methods.md section 2.
+``unlearn/FT.py::FT_iter(with_l1=False)`` (same in Unlearn-Saliency ``Classification/unlearn/FT.py``).
 
 Update: ``min_theta E_{(x, y) in D_r} CE(f_theta(x), y)`` starting from the original weights, with
 the training augmentation, BatchNorm in train mode, SGD (momentum 0.9, weight decay 5e-4), batch 256.
 
-Protocol of the defaults: 20 epochs follow the seed paper's baseline budget (seed appendix A.3;
+Protocol of the defaults: 20 epochs follow the RWFT paper's baseline budget (RWFT paper appendix A.3;
 the reference README uses 10); lr 0.01, batch 256, momentum and weight decay follow the reference
 (Unlearn-Sparse README / ``unlearn/impl.py``). The reference's MultiStepLR([91, 136]) never fires
 at these budgets and is omitted.
@@ -20,12 +19,11 @@ forget target, so ``--target`` is refused.
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class FTOptions(GradientOptions):
-    epochs: int = Field(20, ge=0, description="passes over the retain set (seed A.3: 20; reference README: 10)")
+    epochs: int = Field(20, ge=0, description="passes over the retain set (RWFT paper A.3: 20; reference README: 10)")
     lr: float = Field(0.01, gt=0, description="learning rate (reference: 0.01)")
     batch_size: int = Field(256, ge=1, description="batch size (reference: 256)")
 

@@ -2,15 +2,14 @@
 
 Thudi et al., "Unrolling SGD: Understanding Factors Influencing Machine Unlearning", EuroS&P 2022,
 in the form benchmarked by SalUn and l1-sparse; reference implementation OPTML-Group/Unlearn-Sparse
-``unlearn/GA.py::GA`` (identical in Unlearn-Saliency ``Classification/unlearn/GA.py``), and
-../shared/reference/methods.md section 4.
+``unlearn/GA.py::GA`` (identical in Unlearn-Saliency ``Classification/unlearn/GA.py``).
 
 Update: ``min_theta -E_{(x, y) in D_f} CE(f_theta(x), y)`` with the true labels. The sign is in the
 loss and the optimizer is an ordinary SGD (momentum 0.9, weight decay 5e-4 kept on, as in the
 reference: it still pulls weights towards zero during the ascent). Cross-entropy is unbounded and,
 like the reference, there is no clipping or early stop: a fixed, small budget is the only safeguard.
 
-Defaults follow the reference README: 5 epochs, lr 1e-4, batch 256. The seed paper ran 20 epochs
+Defaults follow the reference README: 5 epochs, lr 1e-4, batch 256. The RWFT paper ran 20 epochs
 (appendix A.3; its presets set that), but on a small model the unbounded ascent then destroys it:
 Fashion-MNIST, small CNN, class 0, seed 1, 20 epochs at lr 1e-4 left 11.1% retain test accuracy
 (random guessing), 5 epochs kept 84.5% (20 epochs at lr 1e-5: 86.4%), both with forget accuracy 0.
@@ -21,12 +20,11 @@ The forget loss uses the true labels, so ``--target`` is refused.
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class GAOptions(GradientOptions):
-    epochs: int = Field(5, ge=0, description="passes over the forget set (reference README: 5; seed A.3: 20)")
+    epochs: int = Field(5, ge=0, description="passes over the forget set (reference README: 5; RWFT paper A.3: 20)")
     lr: float = Field(1e-4, gt=0, description="learning rate (reference README: 1e-4)")
     batch_size: int = Field(256, ge=1, description="batch size (reference: 256)")
 

@@ -2,8 +2,7 @@
 
 Jia et al., "Model Sparsity Can Simplify Machine Unlearning", NeurIPS 2023; reference
 implementation OPTML-Group/Unlearn-Sparse ``unlearn/FT.py::FT_l1`` (``FT_iter(with_l1=True)``,
-CLI ``--unlearn FT_prune``; identical in Unlearn-Saliency ``Classification/unlearn/FT.py``), and
-../shared/reference/methods.md section 6.
+CLI ``--unlearn FT_prune``; identical in Unlearn-Saliency ``Classification/unlearn/FT.py``).
 
 Loss in epoch ``t`` (0-based) of ``E``: ``CE_mean(f(x_r), y_r) + gamma_t * ||theta||_1`` with
 ``gamma_t = gamma * (1 - t / (E - no_l1_epochs))`` for ``t < E - no_l1_epochs`` and 0 afterwards
@@ -12,7 +11,7 @@ norm sums |theta| over every trained parameter tensor (weights, biases and Batch
 BatchNorm buffers); parameters a selector froze get no gradient from it, so summing over the
 trained ones is the same update. SGD weight decay (L2) stays on as well, as in the reference.
 
-Protocol of the defaults: 20 epochs follow the seed paper's baseline budget (seed A.3; reference
+Protocol of the defaults: 20 epochs follow the RWFT paper's baseline budget (RWFT paper A.3; reference
 README: 10); lr 0.01, batch 256, momentum 0.9, weight decay 5e-4 follow the reference; gamma 1e-4
 follows the reference runs of this code (SalUn search range 5e-5..1e-4). The reference parser's
 ``--alpha 0.2`` default belongs to another method and would destroy the model (section 17 item 6).
@@ -22,12 +21,11 @@ Combinations: as FT, ``--select`` restricts which weights train and are penalise
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class L1SparseOptions(GradientOptions):
-    epochs: int = Field(20, ge=0, description="passes over the retain set (seed A.3: 20; reference README: 10)")
+    epochs: int = Field(20, ge=0, description="passes over the retain set (RWFT paper A.3: 20; reference README: 10)")
     lr: float = Field(0.01, gt=0, description="learning rate (reference: 0.01)")
     batch_size: int = Field(256, ge=1, description="batch size (reference: 256)")
     gamma: float = Field(1e-4, ge=0, description="initial l1 weight, reference --alpha (reference runs: 1e-4)")

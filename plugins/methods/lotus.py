@@ -1,10 +1,9 @@
 """LoTUS: distillation with Gumbel-softened forget targets whose temperature tracks over-knowledge.
 
 Spartalis et al., "LoTUS: Large-Scale Machine Unlearning with a Taste of Uncertainty", CVPR 2025,
-and its supplementary material (../shared/seeds/002_3ed087883ecb4602.txt). Reference code:
+and its supplementary material. Reference code:
 cspartalis/LoTUS (``src/unlearning_methods/lotus_class.py::LoTUS``, hyperparameters in
-``src/bash_scripts/{reproduce_results,class_reproduce_results}.sh``);
-../shared/reference/methods.md section 11.
+``src/bash_scripts/{reproduce_results,class_reproduce_results}.sh``).
 
 The student (a copy of the original) is trained on the forget set plus a 30% retain subset drawn
 once, shuffled together. Targets come from the frozen original model on the very augmented view
@@ -24,7 +23,7 @@ it is taken as zero): the early stop then never fires and at ``acc_f ~ 1`` the f
 essentially uniform over all classes, the forget class included; ``T`` falls as ``acc_f`` drops.
 ``alpha`` defaults to 32 for class forgetting and 8 for random-subset forgetting (CIFAR-10).
 
-Cost (seed section 9): per epoch ``(n_f + 0.3 n_r)`` student steps and teacher forwards; the only
+Cost (RWFT paper section 9): per epoch ``(n_f + 0.3 n_r)`` student steps and teacher forwards; the only
 auxiliary work is one eval pass over the forget set per epoch and one teacher pass over the
 validation half once, O(n_f + n_v). Gumbel noise is drawn from the run's seeded generator.
 """
@@ -34,8 +33,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class LoTUSOptions(GradientOptions):
@@ -88,7 +86,7 @@ def gumbel_targets(logits, tau: float, hard: bool, generator):
 def _accuracy(model, split, inputs, batch_size: int) -> float:
     import torch
 
-    from unlearnkit.data import batches
+    from unlearnkit.helpers import batches
 
     if len(split) == 0:
         return 0.0
@@ -99,20 +97,6 @@ def _accuracy(model, split, inputs, batch_size: int) -> float:
             pred = model(inputs(split.x[idx])).argmax(dim=1).cpu()
             correct += int((pred == split.y[idx]).sum())
     return correct / len(split)
-
-
-def _stratified(split, fraction: float, generator):
-    import torch
-
-    from unlearnkit.data import Split
-
-    keep = []
-    for c in split.y.unique().tolist():
-        idx = (split.y == c).nonzero().flatten()
-        idx = idx[torch.randperm(len(idx), generator=generator)]
-        keep.append(idx[: max(1, round(fraction * len(idx)))])
-    keep = torch.cat(keep).sort().values
-    return Split(split.name, split.x[keep], split.y[keep], split.index[keep])
 
 
 class LoTUS(GradientMethod):
@@ -130,7 +114,10 @@ class LoTUS(GradientMethod):
             self.alpha, self.acc_val = o.alpha_class, 0.0
         else:
             self.alpha = o.alpha_random
-            val = _stratified(ctx.split("test"), o.val_fraction, ctx.generator)
+            from unlearnkit.helpers import stratified_indices
+
+            test = ctx.split("test")
+            val = test.take(stratified_indices(test.y, o.val_fraction, ctx.generator))
             self.acc_val = _accuracy(ctx.original, val, ctx.inputs, 256)
 
     def on_epoch_start(self, ctx, epoch):
@@ -147,7 +134,7 @@ class LoTUS(GradientMethod):
     def loss(self, ctx, batch):
         import torch
 
-        from unlearnkit.maths import soft_cross_entropy
+        from unlearnkit.helpers import soft_cross_entropy
 
         xf, _ = batch.forget
         xr, _ = batch.retain

@@ -3,8 +3,7 @@
 Kurmanji, Triantafillou, Hayes, Triantafillou, "Towards Unbounded Machine Unlearning", NeurIPS
 2023; reference implementation kairanzhao/RUM ``unlearn/neggrad.py::negative_grad`` (SalUn-family
 loop; also meghdadk/SCRUB ``small_scale_unlearning.ipynb`` and
-``thirdparty/repdistiller/helper/loops.py::train_negrad``), and ../shared/reference/methods.md
-section 5.
+``thirdparty/repdistiller/helper/loops.py::train_negrad``).
 
 Loss per step, on one retain batch and one forget batch cycled alongside it (an epoch is one pass
 over the retain set): ``beta * CE(f(x_r), y_r) - (1 - beta) * CE(f(x_f), y_f)``, one joint backward
@@ -13,7 +12,7 @@ before ``backward()`` and so descends on D_f, is not copied (methods.md section 
 
 Protocol of the defaults: the RUM form recommended for CIFAR-10/ResNet-18 (methods.md 5): beta 0.95,
 lr 0.01, 5 epochs, SGD momentum 0.9, weight decay 5e-4, batch 256, BatchNorm in train mode. The
-seed paper gives no NegGrad+ budget. The SCRUB notebook variant (plain SGD, 10 epochs, BN frozen)
+RWFT paper gives no NegGrad+ budget. The SCRUB notebook variant (plain SGD, 10 epochs, BN frozen)
 is reachable with ``momentum=0 weight_decay=0 epochs=10 bn=eval``.
 
 Combinations: ``--select`` restricts the update; the forget term uses the true labels, so
@@ -22,8 +21,7 @@ Combinations: ``--select`` restricts the update; the forget term uses the true l
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class NegGradPlusOptions(GradientOptions):

@@ -7,16 +7,12 @@ training time recorded when the cache entry was made, so a cache hit does not lo
 
 from __future__ import annotations
 
-from unlearnkit import MethodSpec, hookimpl
-from unlearnkit.methods import Method
+from unlearnkit import Method, MethodSpec, hookimpl
 
 
 class Retrain(Method):
     def unlearn(self, ctx):
-        model, provenance = ctx.train_model(ctx.scenario.train_forget)
-        if provenance.get("cache_hit"):
-            ctx.extra_seconds += provenance["train_seconds"]
-        return model
+        return ctx.train_without(ctx.scenario.train_forget)
 
 
 @hookimpl

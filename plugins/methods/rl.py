@@ -3,7 +3,7 @@
 Golatkar, Achille, Soatto, "Eternal Sunshine of the Spotless Net", CVPR 2020 (the relabelling
 baseline), in the form benchmarked by SalUn (Fan et al., ICLR 2024, the RL objective of its
 section 4); reference implementation OPTML-Group/Unlearn-Saliency ``Classification/unlearn/RL.py::RL``
-(without ``--mask_path``), and ../shared/reference/methods.md section 3.
+(without ``--mask_path``).
 
 Objective: ``E_{x in D_f} CE(f(x), y') + E_{(x, y) in D_r} CE(f(x), y)``. The forget-sample targets
 come from the ``--target`` plugin on the very augmented view the model sees; the default
@@ -18,7 +18,7 @@ mixed batch's loss is the mean over all its samples.
 
 Protocol of the defaults: the reference's 10 epochs, batch 256, SGD momentum 0.9, weight decay
 5e-4, BatchNorm in train mode, training augmentation; lr 0.01 at the low end of SalUn's search range
-[0.01, 0.1]. The seed paper gives no RL budget.
+[0.01, 0.1]. The RWFT paper gives no RL budget.
 
 Combinations: any ``--target`` (``reweight`` gives fine-tuning towards the reweighted original
 distribution with retain data, i.e. RWFT plus retain replay; ``uniform`` and ``max-class`` work too)
@@ -27,8 +27,7 @@ and any ``--select`` (``--select saliency`` is SalUn).
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import RelabelMethod, RelabelOptions
+from unlearnkit import Field, MethodSpec, RelabelMethod, RelabelOptions, hookimpl
 
 
 class RLOptions(RelabelOptions):

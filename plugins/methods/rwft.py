@@ -1,25 +1,26 @@
-"""RWFT: output-reweighting fine-tuning (the seed paper; read this file to learn the plugin API).
+"""RWFT: output-reweighting fine-tuning (the RWFT paper; read this file to learn the plugin API).
 
 Wang, Ebrahimpour-Boroojeny, Sundaram, "On the necessity of output distribution reweighting for
 effective class unlearning", arXiv:2506.20893 v1 (2025). No public reference code exists; this
-follows the paper (section 4, appendix A.3, A.7) and ../shared/reference/methods.md section 1.
+follows the paper (section 4, appendix A.3, A.7).
 
 On every forget sample the model is trained towards a target distribution built from the frozen
-original model's output on the same augmented view (seed Eq. 4, soft-target cross-entropy). The
-target comes from the ``--target`` plugin (``reweight`` = seed Eq. 3, ``max-class`` = Eq. 6) and
+original model's output on the same augmented view (RWFT paper Eq. 4, soft-target cross-entropy). The
+target comes from the ``--target`` plugin (``reweight`` = RWFT paper Eq. 3, ``max-class`` = Eq. 6) and
 the trained parameters from the ``--select`` plugin:
 
 * ``--select all``       RWFT-O
 * ``--select two-layer`` RWFT-2-O (intermediate block + head)
 * ``--select adapters``  RW-A (identity-initialised adapters, original weights frozen)
 
-Defaults: 10 epochs and lr 1e-3 (seed A.3). The paper leaves the optimizer, batch size and
+Defaults: 10 epochs and lr 1e-3 (RWFT paper A.3). The paper leaves the optimizer, batch size and
 BatchNorm mode open. We chose plain SGD (no momentum, no weight decay, so adapters are not pulled
 off the identity) with batch size 32, and frozen BatchNorm statistics, because forget-only
-batches would drag the running statistics towards the forget class (methods.md section 0.4).
-Measured on digits (5 forget classes, two-layer): SGD with momentum 0.9 or Adam at lr 1e-3 cost
-up to 6 points of retain accuracy, plain SGD stays within about 1 point. ``retain_weight`` > 0
-adds a cross-entropy term on retain batches (an ablation; the seed uses forget samples only).
+batches would drag the running statistics towards the forget class. On digits, SGD with momentum
+or Adam lost retain accuracy that plain SGD kept (measured when this default was chosen).
+``retain_weight`` > 0 adds a cross-entropy term on retain batches (an ablation; the RWFT paper
+uses forget samples only): the loop then pairs a retain batch with every forget batch, and the
+engine adds "retain" to the method's data when the config is resolved (``GradientMethod.reads``).
 Every combination with any target and selector is valid.
 
 Cost: the loss reads ``ctx.forget_logits_and_targets``, so with ``two-layer`` or ``adapters`` the
@@ -30,25 +31,23 @@ batches (soft cross-entropy minus the target's entropy, measured during that epo
 the tolerance; ``metrics.json`` then records ``unlearn.stopped_early``, ``epochs_run`` and
 ``final_kl``.
 
-What to expect: RWFT fits its target, so its UTV is the target's distance to the retrained model.
-On Fashion-MNIST (10 cells) RWFT-O's UTV was within 0.01 of UTV(target, retrained) every time
-(``bench/rwft_target_utv.py``); how well the original's leftover mass predicts retraining decides
-the result, not the budget (docs/results.md).
+What to expect: RWFT fits its target, so its UTV is the target's distance to the retrained model;
+how well the original's leftover mass predicts retraining decides the result, not the budget
+(docs/results.md, ``bench/rwft_target_utv.py``).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class RWFTOptions(GradientOptions):
-    epochs: int = Field(10, ge=0, description="passes over the forget set (seed A.3: 10)")
-    lr: float = Field(1e-3, gt=0, description="learning rate (seed A.3: 1e-3)")
-    batch_size: int = Field(32, ge=1, description="batch size (not stated in the seed)")
-    optimizer: Literal["sgd", "adam", "adamw"] = Field("sgd", description="optimizer (not stated in the seed)")
+    epochs: int = Field(10, ge=0, description="passes over the forget set (RWFT paper A.3: 10)")
+    lr: float = Field(1e-3, gt=0, description="learning rate (RWFT paper A.3: 1e-3)")
+    batch_size: int = Field(32, ge=1, description="batch size (not stated in the RWFT paper)")
+    optimizer: Literal["sgd", "adam", "adamw"] = Field("sgd", description="optimizer (not stated in the RWFT paper)")
     momentum: float = Field(0.0, ge=0, description="SGD momentum")
     weight_decay: float = Field(0.0, ge=0, description="weight decay")
     bn: Literal["eval", "train"] = Field("eval", description="BatchNorm statistics: frozen ('eval') or updated")
@@ -93,7 +92,7 @@ class RWFT(GradientMethod):
         import torch
         import torch.nn.functional as F
 
-        from unlearnkit.maths import soft_cross_entropy
+        from unlearnkit.helpers import soft_cross_entropy
 
         logits, targets = ctx.forget_logits_and_targets(batch)
         loss = soft_cross_entropy(logits, targets)
@@ -120,7 +119,7 @@ def register_methods(register):
     register(
         MethodSpec(
             name="rwft",
-            summary="output-reweighting fine-tuning on the forget set (seed paper)",
+            summary="output-reweighting fine-tuning on the forget set (the RWFT paper)",
             options=RWFTOptions,
             factory=RWFT,
             search_space=SEARCH_SPACE,

@@ -3,7 +3,7 @@
 Kurmanji, Triantafillou, Hayes, Triantafillou, "Towards Unbounded Machine Unlearning", NeurIPS
 2023. Reference code: meghdadk/SCRUB (``large_scale_unlearning.ipynb``; loop
 ``thirdparty/repdistiller/helper/loops.py::train_distill``, KL ``distiller_zoo/KD.py::DistillKL``,
-schedule ``helper/util.py::adjust_learning_rate``); ../shared/reference/methods.md section 12.
+schedule ``helper/util.py::adjust_learning_rate``).
 The reference repository carries a non-commercial licence, so this follows the paper and the
 procedure described in methods.md, not the code.
 
@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class SCRUBOptions(GradientOptions):

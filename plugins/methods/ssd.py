@@ -3,7 +3,7 @@
 Foster, Schoepf, Brintrup, "Fast Machine Unlearning Without Retraining Through Selective Synaptic
 Dampening", AAAI 2024. Reference code: if-loops/selective-synaptic-dampening
 (``src/ssd.py::ParameterPerturber.calc_importance / modify_weight``, constants in
-``src/forget_full_class_main.py``); ../shared/reference/methods.md section 10.
+``src/forget_full_class_main.py``).
 
 Per parameter entry we compare a diagonal-Fisher-like importance on the forget set, ``I_f``,
 with the same importance on the full training set (retain plus forget), ``I_D``. Each importance
@@ -33,8 +33,7 @@ alpha for comparability with the paper; on a new model, prefer ``select_fraction
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, Options, hookimpl
-from unlearnkit.methods import Method
+from unlearnkit import Field, Method, MethodSpec, Options, hookimpl
 
 
 class SSDOptions(Options):
@@ -67,7 +66,7 @@ def importances(model, x_uint8, y, inputs, batch_size: int, device) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from unlearnkit.data import batches
+    from unlearnkit.helpers import batches
 
     model.eval()
     params = dict(model.named_parameters())

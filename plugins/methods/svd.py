@@ -2,7 +2,7 @@
 
 Kodge, Saha, Roy, "Deep Unlearning: Fast and Efficient Gradient-free Class Forgetting", TMLR 2024.
 Reference code: sangamesh-kodge/class_forgetting (``main.py::our_unlearn``, ``get_projection_matrix``,
-``models/model_utils.py::forward_cache_projections``); ../shared/reference/methods.md section 9.
+``models/model_utils.py::forward_cache_projections``).
 
 For every Conv2d and Linear layer we estimate, from the layer's input activations, the subspace
 the retain classes use and the one the forget data uses. Each is a "scaled projection"
@@ -30,8 +30,7 @@ unchanged because their weights do not act on the full unfolded patch.
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, Options, hookimpl
-from unlearnkit.methods import Method
+from unlearnkit import Field, Method, MethodSpec, Options, hookimpl
 
 
 class SVDOptions(Options):
@@ -104,12 +103,11 @@ def _layers(model):
 
 def _retain_samples(split, scenario, samples: int):
     """The first ``samples // #classes`` images of each retained class, in training-set order."""
-    import torch
+    from unlearnkit.helpers import first_per_class
 
     classes = [c for c in split.y.unique().tolist() if c not in scenario.forget_classes]
     per_class = max(1, samples // max(1, len(classes)))
-    keep = torch.cat([(split.y == c).nonzero().flatten()[:per_class] for c in classes])
-    return split.x[keep.sort().values]
+    return split.x[first_per_class(split.y, classes, per_class)]
 
 
 def _conv_padding(conv):

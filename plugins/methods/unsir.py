@@ -3,7 +3,7 @@
 Tarun, Chundawat, Mandal, Kankanhalli, "Fast Yet Effective Machine Unlearning", IEEE TNNLS 2023.
 Reference code: vikram2000b/Fast-Machine-Unlearning (``Machine Unlearning.ipynb``) and the
 refactored ``vikram2000b/bad-teaching-unlearning: unlearn.py::{UNSIR_noise, UNSIR_noise_train,
-UNSIR_create_noisy_loader}``; ../shared/reference/methods.md section 14.
+UNSIR_create_noisy_loader}``.
 
 1. **Noise.** A batch of ``noise_batch`` inputs in the normalised input space, initialised from a
    seeded standard normal, is optimised with Adam to *maximise* the original model's
@@ -21,13 +21,12 @@ Only the forget-class *labels* are needed, never forget images. With several for
 noise batch is split evenly among them. The method edits the model with its own two-phase loop
 because the noise is not a data split the engine's loop can drive; it trains all parameters in
 train mode (reference) and ignores ``--select``. Random-subset forgetting has no forget class, so
-it is refused.
+the spec declares class forgetting only and the engine refuses the rest before training.
 """
 
 from __future__ import annotations
 
-from unlearnkit import Field, MethodSpec, Options, hookimpl
-from unlearnkit.methods import Method
+from unlearnkit import Field, Method, MethodSpec, Options, hookimpl
 
 
 class UNSIROptions(Options):
@@ -84,21 +83,16 @@ def optimise_noise(model, shape, labels, options: UNSIROptions, generator, devic
 
 
 def _retain_subset(split, forget_classes: list[int], per_class: int):
-    import torch
+    from unlearnkit.helpers import first_per_class
 
     classes = [c for c in split.y.unique().tolist() if c not in forget_classes]
-    keep = torch.cat([(split.y == c).nonzero().flatten()[:per_class] for c in classes]).sort().values
+    keep = first_per_class(split.y, classes, per_class)
     return split.x[keep], split.y[keep]
 
 
 class UNSIR(Method):
     def unlearn(self, ctx):
-
-        from unlearnkit.errors import UsageError
-
         o = self.options
-        if ctx.scenario.kind != "class":
-            raise UsageError("unsir forgets classes (its noise is labelled with the forget class); use --forget")
         model = ctx.model
         labels = noise_labels(ctx.scenario.forget_classes, o.noise_batch)
         noise = optimise_noise(model, (o.noise_batch, *ctx.data.input_shape), labels, o, ctx.generator, ctx.device)
@@ -115,7 +109,7 @@ class UNSIR(Method):
         import torch
         import torch.nn.functional as F
 
-        from unlearnkit.data import batches
+        from unlearnkit.helpers import batches
 
         o, model = self.options, ctx.model
         opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -162,5 +156,6 @@ def register_methods(register):
             search_space=SEARCH_SPACE,
             needs=("retain",),
             uses_selector=False,
+            scenarios=("class",),  # the noise is labelled with the forget class
         )
     )

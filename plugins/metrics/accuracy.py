@@ -2,7 +2,7 @@
 
 Pooled (micro) accuracy, as Kodge et al.'s ``utils.test`` computes it from the confusion matrix
 (metrics.md section 2.1): ``acc_f_*`` on samples of the forget classes (or the forgotten random
-samples), ``acc_r_*`` on the others, ``acc_test`` on the whole test set. The seed paper's ACC_r
+samples), ``acc_r_*`` on the others, ``acc_test`` on the whole test set. The RWFT paper's ACC_r
 and ACC_f are ``acc_r_test`` and ``acc_f_test``. Test-time transforms, eval mode.
 """
 
@@ -20,7 +20,7 @@ ROWS = {
 
 
 def compute(ev, subject, options):
-    from unlearnkit.maths import accuracy
+    from unlearnkit.helpers import accuracy
 
     out = {}
     for row, split in ROWS.items():

@@ -18,7 +18,7 @@ class ADOptions(Options):
 
 
 def compute(ev, subject, options):
-    from unlearnkit.evaluation import forget_distance
+    from unlearnkit.helpers import forget_distance
 
     return forget_distance(ev, subject, options.floor, "ad", lambda p, q: (p - q).norm(dim=1).mean().item())
 

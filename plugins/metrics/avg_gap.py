@@ -1,8 +1,8 @@
 """Avg Gap: mean absolute gap to the retrained model over four numbers (metrics.md section 2.9 (d)).
 
 LoTUS Eq. 15 (``cspartalis/LoTUS`` ``notebooks/results_class.ipynb``); SalUn's "Avg. Gap"
-(``OPTML-Group/Unlearn-Saliency``) is the same average over its own four columns; the second seed
-(002) section 8. ``avg_gap = 1/4 (|MIA - MIA_r| + |Acc_f - Acc_f,r| + |Acc_r - Acc_r,r| +
+(``OPTML-Group/Unlearn-Saliency``) is the same average over its own four columns; the LoTUS
+paper, section 8. ``avg_gap = 1/4 (|MIA - MIA_r| + |Acc_f - Acc_f,r| + |Acc_r - Acc_r,r| +
 |Acc_test - Acc_test,r|)`` in percentage points. ``preset='lotus'``: MIA = ``mia-entropy``,
 Acc_f on train-forget, Acc_r on train-retain, Acc_test on the whole test set. ``preset='salun'``:
 MIA = ``mia-salun``, UA = 100 - Acc_f on train-forget, RA on train-retain, TA on test-retain.
@@ -25,7 +25,7 @@ class AvgGapOptions(Options):
 
 
 def components(ev, subject, preset):
-    from unlearnkit.maths import accuracy
+    from unlearnkit.helpers import accuracy
 
     def acc(split):
         value = accuracy(ev.logits(subject, split), ev.labels(split))

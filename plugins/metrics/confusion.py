@@ -4,7 +4,7 @@ Rows are true classes, columns argmax predictions (Kodge et al. ``utils.test``, 
 section 2.1). The whole matrix goes to the run folder for plots; the table gets one number per
 model, ``forget_top_share``: the share (%) of forget-class test samples that go to the single
 class the model predicts most often for them. A retrained model sends a forgotten class mostly
-to its nearest class (seed paper Fig. 1, automobile -> truck), so matching the retrained model's
+to its nearest class (RWFT paper Fig. 1, automobile -> truck), so matching the retrained model's
 share is the goal; a model that still recognises the class shows its own index there.
 """
 
@@ -13,14 +13,9 @@ from __future__ import annotations
 from unlearnkit import MetricSpec, hookimpl
 
 
-def confusion_matrix(labels, pred, num_classes):
-    import torch
-
-    flat = labels * num_classes + pred
-    return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
-
-
 def compute(ev, subject, options):
+    from unlearnkit.helpers import confusion_matrix
+
     labels = ev.labels("test")
     cm = confusion_matrix(labels, ev.logits(subject, "test").argmax(dim=1), ev.num_classes)
     store = ev.artifacts.setdefault("confusion", {})

@@ -2,8 +2,8 @@
 
 The output-divergence metric of Chundawat et al. (Bad Teacher, AAAI 2023,
 ``vikram2000b/bad-teaching-unlearning`` ``metrics.py``), SSD (``src/metrics.py`` ``JSDiv``) and
-LoTUS (CVPR 2025, ``cspartalis/LoTUS`` ``src/helpers/eval.py`` ``log_js``); the second seed
-(002) section 10 lists it. Default: the textbook per-sample
+LoTUS (CVPR 2025, ``cspartalis/LoTUS`` ``src/helpers/eval.py`` ``log_js``); the LoTUS
+paper, section 10 lists it. Default: the textbook per-sample
 ``JS(p, q) = 0.5 KL(p||m) + 0.5 KL(q||m)``, ``m = (p+q)/2``, natural log, averaged over the
 samples, in [0, ln 2]. ``flavor`` reproduces the repositories' numbers instead: ``badteacher``
 (reverse KL, averaged over N*K entries, so divided by K) or ``lotus`` (whole-matrix
@@ -28,7 +28,7 @@ class JSDOptions(Options):
 
 
 def divergence(p, q, flavor):
-    from unlearnkit.maths import js_divergence, js_reference
+    from unlearnkit.helpers import js_divergence, js_reference
 
     if flavor == "correct":
         return js_divergence(p, q).mean().item()
@@ -36,7 +36,7 @@ def divergence(p, q, flavor):
 
 
 def compute(ev, subject, options):
-    from unlearnkit.evaluation import forget_distance
+    from unlearnkit.helpers import forget_distance
 
     return forget_distance(ev, subject, options.floor, "jsd", lambda p, q: divergence(p, q, options.flavor))
 

@@ -17,7 +17,7 @@ from unlearnkit import MetricSpec, hookimpl
 
 
 def compute(ev, subject, options):
-    from unlearnkit.maths import entropy, membership_attack
+    from unlearnkit.helpers import entropy, membership_attack
 
     def ent(split):
         return entropy(ev.probs(subject, split))

@@ -8,7 +8,7 @@ on members = the train-retain split (label 1) against non-members = the train-fo
 percentage of them predicted non-member. Differences from the reference, by design: clean
 (non-augmented) images, and at most ``max_members`` members (a seeded random subset; Kodge
 uses all of them on CIFAR and a random 50,000 on ImageNet) so the quadratic SVC fit stays cheap.
-The seed paper describes a different split for "Kodge's MIA"; that one is ``mia-salun``.
+The RWFT paper describes a different split for "Kodge's MIA"; that one is ``mia-salun``.
 Direction: match the retrained model (about 100% for class forgetting).
 """
 
@@ -26,10 +26,10 @@ class KodgeOptions(Options):
 def compute(ev, subject, options):
     import torch
 
-    from unlearnkit.maths import membership_attack, true_class_probability
+    from unlearnkit.helpers import membership_attack, true_class_probability
 
     if len(ev.labels("test_forget")) == 0:
-        from unlearnkit.evaluation import MetricUnavailable
+        from unlearnkit import MetricUnavailable
 
         raise MetricUnavailable("needs test samples of the forgotten data (class forgetting)")
 
@@ -55,5 +55,6 @@ def register_metrics(register):
             direction="match",
             definition="SVC fit on p_y: train-retain (member) vs train-forget (non-member); % of test-forget predicted non-member",
             per_model=True,  # depends on this model's outputs only: stored with cached models
+            scenarios=("class",),  # needs test samples of the forgotten classes
         )
     )

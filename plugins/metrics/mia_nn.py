@@ -1,4 +1,4 @@
-"""MIA-NN: the seed paper's nearest-neighbour-class membership attack (metrics.md section 2.4).
+"""MIA-NN: the RWFT paper's nearest-neighbour-class membership attack (metrics.md section 2.4).
 
 Wang, Ebrahimpour-Boroojeny, Sundaram, arXiv:2506.20893 v1, sections 3.2 and 5.3, appendix A.1
 (no public code). A retrained model sends a forgotten class's images to a semantically close
@@ -13,7 +13,7 @@ detectable from its probability of that class.
 2. For each model: feature ``p(c_nn | x)``; an ``SVC(C=3, gamma='auto', rbf)`` is fit on members
    = test samples of ``c_nn`` against non-members = test samples of the other retained classes,
    subsampled to the members' count (balanced; seeds ``seed .. seed+repeats-1``, averaged).
-3. ``mia_nn`` = % of the test samples of ``c_f`` predicted member (the first of the seed's two
+3. ``mia_nn`` = % of the test samples of ``c_f`` predicted member (the first of the RWFT paper's two
    appendix descriptions); ``mia_nn_gap`` = |mia_nn - the retrained model's mia_nn|, lower is
    better, 0 ideal. The raw score has no universal direction, hence "match".
 """
@@ -39,16 +39,13 @@ def nearest_class(probs, forget_class, forget_classes):
 
 
 def choose(ev):
-    from unlearnkit.evaluation import MetricUnavailable
+    from unlearnkit import MetricUnavailable
 
-    if "mia_nn" in ev.shared:
-        return ev.shared["mia_nn"]
     if ev.scenario.kind != "class" or not ev.forget_classes:
         raise MetricUnavailable("needs a class-forgetting scenario")
     source = "retrained" if ev.has("retrained") else "original"
     probs, labels = ev.probs(source, "train_forget"), ev.labels("train_forget")
     pairs = {c: nearest_class(probs[labels == c], c, ev.forget_classes) for c in ev.forget_classes}
-    ev.shared["mia_nn"] = pairs
     ev.artifacts["mia_nn"] = {
         "source": source,
         "nearest": {str(c): {"class": n, "name": ev.data.classes[n]} for c, n in pairs.items()},
@@ -59,9 +56,9 @@ def choose(ev):
 def score(ev, subject, options):
     import torch
 
-    from unlearnkit.maths import membership_attack
+    from unlearnkit.helpers import membership_attack
 
-    pairs = choose(ev)
+    pairs = ev.once("mia_nn_pairs", lambda: choose(ev))
     probs, labels = ev.probs(subject, "test"), ev.labels("test")
     forgotten = torch.isin(labels, torch.tensor(ev.forget_classes))
     values = []
@@ -77,16 +74,11 @@ def score(ev, subject, options):
 
 
 def compute(ev, subject, options):
-    key = ("mia_nn_score", subject, options.repeats)
-    if key not in ev.shared:
-        ev.shared[key] = score(ev, subject, options)
-    value = ev.shared[key]
+    value = ev.once(("mia_nn_score", subject, options.repeats), lambda: score(ev, subject, options))
     gap = None
     if ev.has("retrained"):
-        ref_key = ("mia_nn_score", "retrained", options.repeats)
-        if ref_key not in ev.shared:
-            ev.shared[ref_key] = score(ev, "retrained", options)
-        gap = abs(value - ev.shared[ref_key])
+        reference = ev.once(("mia_nn_score", "retrained", options.repeats), lambda: score(ev, "retrained", options))
+        gap = abs(value - reference)
     return {"mia_nn": value, "mia_nn_gap": gap}
 
 
@@ -95,12 +87,13 @@ def register_metrics(register):
     register(
         MetricSpec(
             name="mia-nn",
-            summary="seed's nearest-class MIA: % of test-forget flagged as the nearest retained class, and gap to retrain",
+            summary="the RWFT paper's nearest-class MIA: % of test-forget flagged as the nearest retained class, and gap to retrain",
             options=MIANNOptions,
             factory=compute,
             direction="match",
             row_directions={"mia_nn": "match", "mia_nn_gap": "lower"},
             definition="SVC on p(c_nn|x): test[c_nn] (member) vs balanced other retained test samples; % of test-forget predicted member; c_nn from the retrained model's confusion",
             default=True,
+            scenarios=("class",),  # pairs each forgotten class with its nearest class
         )
     )

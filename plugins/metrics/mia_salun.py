@@ -1,7 +1,7 @@
-"""MIA-Efficacy of SalUn / l1-sparse, the MIA the seed paper's Table 2 reports (metrics.md section 2.3).
+"""MIA-Efficacy of SalUn / l1-sparse, the MIA the RWFT paper's Table 2 reports (metrics.md section 2.3).
 
 Fan et al., "SalUn" (ICLR 2024), reference ``OPTML-Group/Unlearn-Saliency``
-``Classification/evaluation/SVC_MIA.py`` and ``main_forget.py``; the seed paper (section 5.3)
+``Classification/evaluation/SVC_MIA.py`` and ``main_forget.py``; the RWFT paper (section 5.3)
 attributes the same construction to Kodge et al. Feature: the softmax probability of the true
 class ("confidence", the only one SalUn reports). An ``SVC(C=3, gamma='auto', rbf)`` is fit on
 members = the first |test-retain| samples of train-retain in stored order (SalUn's
@@ -16,7 +16,7 @@ from unlearnkit import MetricSpec, hookimpl
 
 
 def compute(ev, subject, options):
-    from unlearnkit.maths import membership_attack, true_class_probability
+    from unlearnkit.helpers import membership_attack, true_class_probability
 
     def conf(split):
         return true_class_probability(ev.probs(subject, split), ev.labels(split))
@@ -32,7 +32,7 @@ def register_metrics(register):
     register(
         MetricSpec(
             name="mia-salun",
-            summary="SalUn MIA-Efficacy: SVC on confidence, % of train-forget predicted non-member (seed Table 2)",
+            summary="SalUn MIA-Efficacy: SVC on confidence, % of train-forget predicted non-member (RWFT paper Table 2)",
             factory=compute,
             direction="match",
             definition="SVC fit on p_y: train-retain[:|test-retain|] (member) vs test-retain (non-member); % of train-forget predicted non-member",

@@ -89,7 +89,7 @@ def _head_names(ev, model) -> list[str]:
     """Parameter names of the classifier head: the model plugin's ``head`` group, else the last Linear."""
     from torch import nn
 
-    from unlearnkit.layers import params_in_groups
+    from unlearnkit.helpers import params_in_groups
 
     bench = ev.shared.get("workbench")
     head = getattr(getattr(getattr(bench, "resolved", None), "model", None), "spec", None)
@@ -98,7 +98,7 @@ def _head_names(ev, model) -> list[str]:
         return names
     linear = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linear:
-        from unlearnkit.evaluation import MetricUnavailable
+        from unlearnkit import MetricUnavailable
 
         raise MetricUnavailable("relearn params=head: the model declares no head and has no Linear layer")
     return params_in_groups(model, [linear[-1]])

@@ -1,8 +1,8 @@
 """RF-JSD: LoTUS's retrain-free JSD (metrics.md section 2.9 (c)).
 
 Spartalis et al., "LoTUS: large-scale machine unlearning with a taste of uncertainty" (CVPR
-2025), reference ``cspartalis/LoTUS`` ``src/helpers/eval.py`` ``log_js_proxy``; the second seed
-(002) section 10. For each class c among the forget samples: ``p_c`` = mean softmax of the model
+2025), reference ``cspartalis/LoTUS`` ``src/helpers/eval.py`` ``log_js_proxy``; the LoTUS
+paper, section 10. For each class c among the forget samples: ``p_c`` = mean softmax of the model
 on the train-forget samples of class c, ``q_c`` = mean softmax of the *original* model on the
 test samples of class c, both renormalised; RF-JSD = JS between the stacked rows. Needs no
 retrained model. Designed for random-subset forgetting: for class forgetting the original model
@@ -30,7 +30,7 @@ class RFJSDOptions(Options):
 def compute(ev, subject, options):
     import torch
 
-    from unlearnkit.maths import js_divergence, js_reference
+    from unlearnkit.helpers import js_divergence, js_reference
 
     p_forget, y_forget = ev.probs(subject, "train_forget"), ev.labels("train_forget")
     q_test, y_test = ev.probs("original", "test"), ev.labels("test")

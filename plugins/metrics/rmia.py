@@ -2,7 +2,7 @@
 
 Zarifzadeh, Liu, Shokri, "Low-cost high-power membership inference attacks" (ICML 2024),
 reference ``privacytrustlab/ml_privacy_meter`` ``attacks.py`` (``run_rmia``); AMUN
-(``Ali-E/AMUN`` ``rmia_evaluate.py``, same group as the seed paper) applies it to unlearning with
+(``Ali-E/AMUN`` ``rmia_evaluate.py``, same group as the RWFT paper) applies it to unlearning with
 a forget-vs-test AUC. For a target model and a point x with label y:
 
 * signal ``s(x) = p(y|x)`` (softmax, temperature 1: privacy-meter's default);
@@ -44,10 +44,10 @@ def compute(ev, subject, options):
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from unlearnkit.maths import true_class_probability
+    from unlearnkit.helpers import true_class_probability
 
     if len(ev.labels("test_forget")) == 0 or len(ev.labels("train_forget")) == 0:
-        from unlearnkit.evaluation import MetricUnavailable
+        from unlearnkit import MetricUnavailable
 
         raise MetricUnavailable("needs train and test samples of the forgotten classes (class forgetting)")
     refs = [ev.shadow("retrained", ev.seed + i) for i in range(1, options.references + 1)]
@@ -79,5 +79,6 @@ def register_metrics(register):
             direction="match",
             needs=("retrained",),
             definition="RMIA score (pairwise likelihood ratio vs test-retain population > gamma); AUC of train-forget vs test-forget, ideal = retrained (~50)",
+            scenarios=("class",),  # needs train and test samples of the forgotten classes
         )
     )

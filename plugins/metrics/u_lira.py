@@ -1,9 +1,9 @@
-"""U-LiRA in the seed paper's section 6.2 setting (metrics.md section 2.6).
+"""U-LiRA in the RWFT paper's section 6.2 setting (metrics.md section 2.6).
 
 Hayes et al., "Inexact unlearning needs more careful evaluations" (SaTML 2025, arXiv
 2403.01218) adapt LiRA (Carlini et al., S&P 2022, ``tensorflow/privacy``
 ``research/mi_lira_2021``) to unlearning; no official code exists, Kodge et al.'s ``main.py
---do-mia-ulira`` is a small class-unlearning version. The seed paper uses k unlearned and k
+--do-mia-ulira`` is a small class-unlearning version. The RWFT paper uses k unlearned and k
 retrained models with class-conditional statistics, which is what this implements:
 
 * pool: for seeds s = seed .. seed+k-1, the unlearned model ``U_s`` = the configured method applied
@@ -31,14 +31,14 @@ from unlearnkit import Field, MetricSpec, Options, hookimpl
 
 
 class ULiRAOptions(Options):
-    k: int = Field(3, ge=2, description="models per side: unlearned (or original) and retrained seeds (seed paper: 3)")
+    k: int = Field(3, ge=2, description="models per side: unlearned (or original) and retrained seeds (RWFT paper: 3)")
     split: Literal["train_forget", "test_forget"] = Field(
-        "train_forget", description="samples attacked (seed: the forget set, train_forget)"
+        "train_forget", description="samples attacked (RWFT paper: the forget set, train_forget)"
     )
 
 
 def phi(ev, subject, split):
-    from unlearnkit.maths import logit_scaled
+    from unlearnkit.helpers import logit_scaled
 
     return logit_scaled(ev.logits(subject, split), ev.labels(split)).numpy()
 
@@ -66,7 +66,7 @@ def compute(ev, subject, options):
     if subject == "retrained":
         return None
     if len(ev.labels(options.split)) == 0:
-        from unlearnkit.evaluation import MetricUnavailable
+        from unlearnkit import MetricUnavailable
 
         raise MetricUnavailable(f"split {options.split!r} is empty")
     seeds = [ev.seed + i for i in range(options.k)]
@@ -81,7 +81,7 @@ def register_metrics(register):
     register(
         MetricSpec(
             name="u-lira",
-            summary="U-LiRA (seed sec. 6.2): k unlearned vs k retrained shadows, pooled Gaussians, leave-one-out",
+            summary="U-LiRA (RWFT paper sec. 6.2): k unlearned vs k retrained shadows, pooled Gaussians, leave-one-out",
             options=ULiRAOptions,
             factory=compute,
             direction="lower",

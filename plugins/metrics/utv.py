@@ -1,8 +1,8 @@
-"""UTV: unlearning total variation (seed paper section 6.3, metrics.md section 2.5).
+"""UTV: unlearning total variation (RWFT paper section 6.3, metrics.md section 2.5).
 
 ``UTV = mean over forget samples of TV(p_retrained(.|x), p_model(.|x))`` with
 ``TV(p, q) = 0.5 * sum_c |p_c - q_c|`` over the full K-class softmax (the forget class's output
-unit included), in [0, 1]. Reported on the training forget set (``utv_train``, the seed's
+unit included), in [0, 1]. Reported on the training forget set (``utv_train``, the RWFT paper's
 definition) and on the test forget samples (``utv_test``). Lower is better. The original model's
 column shows how far unlearning had to move. The retrained model's own value is 0 by definition;
 with ``floor`` on, its column instead holds the floor (metrics.md section 4.12): the UTV between
@@ -29,8 +29,7 @@ class UTVOptions(Options):
 
 
 def compute(ev, subject, options):
-    from unlearnkit.evaluation import forget_distance
-    from unlearnkit.maths import total_variation
+    from unlearnkit.helpers import forget_distance, total_variation
 
     def per_sample(p, q):
         return total_variation(p, q).mean().item()
@@ -49,7 +48,7 @@ def register_metrics(register):
     register(
         MetricSpec(
             name="utv",
-            summary="mean total variation to the retrained model on forget samples (seed sec. 6.3)",
+            summary="mean total variation to the retrained model on forget samples (RWFT paper sec. 6.3)",
             options=UTVOptions,
             factory=compute,
             direction="lower",

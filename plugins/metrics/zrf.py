@@ -2,7 +2,7 @@
 
 Chundawat, Tarun, Mandal, Kankanhalli, "Can bad teaching induce forgetting?" (AAAI 2023),
 reference ``vikram2000b/bad-teaching-unlearning`` ``metrics.py`` ``UnLearningScore``, also SSD
-``src/metrics.py``; the second seed (002) section 10. ``ZRF = 1 - mean_x JS(p_model(x), p_Td(x))``
+``src/metrics.py``; the LoTUS paper, section 10. ``ZRF = 1 - mean_x JS(p_model(x), p_Td(x))``
 on the test-forget samples, where ``T_d`` is a *randomly initialised* model of the same
 architecture (the "incompetent teacher", built with seed + 1000 so it differs from every trained
 model's initialisation), not the retrained model. With the textbook JS (default) ZRF lies in
@@ -29,7 +29,7 @@ class ZRFOptions(Options):
 
 
 def compute(ev, subject, options):
-    from unlearnkit.maths import js_divergence, js_reference
+    from unlearnkit.helpers import js_divergence, js_reference
 
     if len(ev.labels(options.split)) == 0:
         return {"zrf": None}

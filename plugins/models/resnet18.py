@@ -1,11 +1,11 @@
 """ResNet-18 (He et al. 2016), torchvision's implementation, with a CIFAR or an ImageNet stem.
 
-The seed paper (RWFT, arXiv:2506.20893) and LoTUS use ResNet-18 on CIFAR-10/100 and
+The RWFT paper (RWFT, arXiv:2506.20893) and LoTUS use ResNet-18 on CIFAR-10/100 and
 Tiny-ImageNet; the SalUn family's CIFAR variant replaces the 7x7 stride-2 first convolution and
 the max-pool with a 3x3 stride-1 convolution and no pooling (reference/methods.md section 15),
 which is the ``cifar`` stem here. ``auto`` picks it for inputs up to 32 pixels and the standard
 ImageNet stem for larger ones (Tiny-ImageNet's 64 pixels). Layer groups: conv1, layer1..layer4,
-fc; the seed's Table 7 trains layer3 + fc, so ``middle`` is layer3.
+fc; the RWFT paper's Table 7 trains layer3 + fc, so ``middle`` is layer3.
 """
 
 from __future__ import annotations

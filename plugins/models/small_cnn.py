@@ -3,7 +3,7 @@
 Three conv-BN-ReLU stages (``layer1``..``layer3``, the second and third halve the resolution),
 global average pooling and a linear head ``fc``. ``stem_pool`` makes the first stage halve the
 resolution too, the cheap CPU default for 28x28 MNIST-like data. ``layer2`` is the intermediate block that the
-``two-layer`` selector trains with ``fc`` by default, like ResNet's layer3 + fc in the seed paper.
+``two-layer`` selector trains with ``fc`` by default, like ResNet's layer3 + fc in the RWFT paper.
 """
 
 from __future__ import annotations

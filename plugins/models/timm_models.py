@@ -15,7 +15,7 @@ from unlearnkit.plugins.models.zoo_common import ZooOptions, closest, layout, lo
 
 
 def head_of(model) -> str:
-    from unlearnkit.layout import last_linear, module_name
+    from unlearnkit.helpers import last_linear, module_name
 
     classifier = model.get_classifier() if hasattr(model, "get_classifier") else None
     if classifier is None or not any(True for _ in classifier.parameters()):
@@ -24,7 +24,7 @@ def head_of(model) -> str:
 
 
 def build(options: ZooOptions, num_classes: int, input_shape: tuple[int, int, int]):
-    from unlearnkit.errors import UsageError
+    from unlearnkit import UsageError
 
     try:
         import timm

@@ -18,7 +18,7 @@ HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")
 
 
 def head_of(model) -> str:
-    from unlearnkit.layout import last_linear
+    from unlearnkit.helpers import last_linear
 
     for name in HEAD_ATTRIBUTES:
         if hasattr(model, name):
@@ -29,7 +29,7 @@ def head_of(model) -> str:
 def build(options: ZooOptions, num_classes: int, input_shape: tuple[int, int, int]):
     import torchvision
 
-    from unlearnkit.errors import UsageError
+    from unlearnkit import UsageError
 
     available = torchvision.models.list_models(module=torchvision.models)
     if options.arch not in available:

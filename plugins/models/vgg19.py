@@ -1,12 +1,12 @@
 """VGG-19 with batch normalisation (Simonyan and Zisserman 2015), CIFAR-style head.
 
-The seed paper (RWFT, arXiv:2506.20893) uses VGG-19 on MNIST, CIFAR-10 and CIFAR-100. The
+The RWFT paper (RWFT, arXiv:2506.20893) uses VGG-19 on MNIST, CIFAR-10 and CIFAR-100. The
 convolutional part is torchvision's configuration "E" with batch norm (``make_layers``), split
 at its five max-pools into ``block1``..``block5`` so selectors can name them; the classifier is
 the usual CIFAR head, global average pooling and one linear layer ``fc`` (the ImageNet head's
 4096-wide layers are meant for 224-pixel inputs). Pools use ``ceil_mode`` so 28-pixel MNIST
 still has a 1x1 map after five halvings. ``middle`` is block4, the second-to-last stage, by
-analogy with ResNet's layer3 in the seed's Table 7.
+analogy with ResNet's layer3 in the RWFT paper's Table 7.
 """
 
 from __future__ import annotations

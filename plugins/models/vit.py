@@ -27,7 +27,7 @@ def build(options: ViTOptions, num_classes: int, input_shape: tuple[int, int, in
     from torch import nn
     from torchvision.models.vision_transformer import VisionTransformer
 
-    from unlearnkit.errors import UsageError
+    from unlearnkit import UsageError
 
     channels, height, width = input_shape
     if height != width or height % options.patch_size:

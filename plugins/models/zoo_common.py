@@ -42,8 +42,8 @@ def closest(name: str, available: list[str]) -> str:
 
 def load_pretrained(model: Any, options: ZooOptions, head: str, label: str) -> None:
     """Load ``options.weights`` into ``model``; a head of another class count keeps its fresh weights."""
-    from unlearnkit.errors import UsageError
-    from unlearnkit.user_weights import check_state, read_weights
+    from unlearnkit import UsageError
+    from unlearnkit.helpers import check_state, read_weights
 
     state = read_weights(options.weights, f"{label} weights file")
     own = model.state_dict()
@@ -60,8 +60,8 @@ def layout(head_of: Any) -> Any:
     """A ``ModelSpec.layout`` whose head comes from ``head_of(model)`` unless the options override it."""
 
     def derive_layout(model: Any, options: ZooOptions) -> tuple[tuple[str, ...], str, str]:
-        from unlearnkit.errors import UsageError
-        from unlearnkit.layout import derive
+        from unlearnkit import UsageError
+        from unlearnkit.helpers import derive
 
         try:
             groups, middle, head = derive(model, options.head or head_of(model))

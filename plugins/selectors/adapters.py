@@ -1,6 +1,6 @@
 """Selector ``adapters``: two small identity-initialised modules, original weights frozen (RW-A).
 
-Seed paper section 4.2 ("Augmented-Layer Extension"): one small trainable layer in the middle
+RWFT paper section 4.2 ("Augmented-Layer Extension"): one small trainable layer in the middle
 stage and one after the final linear layer. Here the mid adapter is a 1x1 convolution (a linear
 map for flat features) applied after the model's ``middle`` group, and the output adapter a
 K x K linear map on the logits. Both start as the identity, so the adapted model computes exactly
@@ -19,13 +19,17 @@ class AdapterOptions(Options):
     output: bool = Field(True, description="also add the adapter on the logits")
 
 
+def sites(options: AdapterOptions, model_spec) -> list[str]:
+    """The groups after which adapters go; the engine checks them against the model's when the config is resolved."""
+    return [options.position or model_spec.middle] + ([model_spec.head] if options.output else [])
+
+
 def select(model, model_spec, options: AdapterOptions, ctx):
     import torch
     from torch import nn
 
-    from unlearnkit.errors import UsageError
-    from unlearnkit.layers import set_submodule
-    from unlearnkit.selection import Selection
+    from unlearnkit import Selection, UsageError
+    from unlearnkit.helpers import set_submodule
 
     class Adapted(nn.Module):
         """``adapter(base(x))``; the adapter starts as the identity map."""
@@ -48,11 +52,11 @@ def select(model, model_spec, options: AdapterOptions, ctx):
         def forward(self, x):
             return self.adapter(self.base(x))
 
-    sites = [options.position or model_spec.middle] + ([model_spec.head] if options.output else [])
+    chosen = sites(options, model_spec)
     shapes = {}
     hooks = []
     try:
-        for site in sites:
+        for site in chosen:
             module = model.get_submodule(site)
             hooks.append(module.register_forward_hook(lambda m, i, o, s=site: shapes.__setitem__(s, o.shape)))
     except AttributeError:
@@ -66,10 +70,10 @@ def select(model, model_spec, options: AdapterOptions, ctx):
     model.train(was_training)
     for hook in hooks:
         hook.remove()
-    for site in sites:
+    for site in chosen:
         set_submodule(model, site, Adapted(model.get_submodule(site), shapes[site]).to(ctx.device))
     trainable = [n for n, _ in model.named_parameters() if ".adapter." in f".{n}"]
-    return Selection(model, trainable, description=f"identity adapters after {', '.join(sites)}")
+    return Selection(model, trainable, description=f"identity adapters after {', '.join(chosen)}")
 
 
 @hookimpl
@@ -80,5 +84,6 @@ def register_selectors(register):
             summary="insert identity-initialised adapters (mid-network and on the logits), train only them",
             options=AdapterOptions,
             factory=select,
+            groups=sites,
         )
     )

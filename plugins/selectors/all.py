@@ -6,7 +6,7 @@ from unlearnkit import SelectorSpec, hookimpl
 
 
 def select(model, model_spec, options, ctx):
-    from unlearnkit.selection import select_all
+    from unlearnkit.helpers import select_all
 
     return select_all(model)
 

@@ -3,7 +3,7 @@
 Fan et al., "SalUn: Empowering Machine Unlearning via Gradient-based Weight Saliency in both Image
 Classification and Generation", ICLR 2024, section 4; reference implementation
 OPTML-Group/Unlearn-Saliency ``Classification/generate_mask.py::save_gradient_ratio`` (commit
-a6e89fd), and ../shared/reference/methods.md section 8, step 1.
+a6e89fd).
 
 The saliency of a weight entry is ``|g|`` with ``g`` the sum over forget batches of the gradient of
 the batch-mean cross-entropy on the true labels, taken at the original weights with the model in
@@ -27,8 +27,8 @@ Two reference quirks are fixed: the mask is asserted to be computed on the origi
 reference silently used a random model for raw state-dict checkpoints, section 17 item 1), and the
 mask comes from the same data split as the unlearning (section 17 item 13).
 
-The saliency is a property of the forget set, so this selector reads the train-forget split itself,
-whatever data the method declared; it composes with any gradient method (``salun`` uses it by
+The saliency is a property of the forget set, so this selector declares the forget data itself
+(``SelectorSpec.needs``), whatever data the method declared; it composes with any gradient method (``salun`` uses it by
 default; ``--method rl --select saliency`` is SalUn, ``--method ft --select saliency`` is
 saliency-masked fine-tuning).
 """
@@ -58,9 +58,9 @@ def saliency_scores(model, ctx, options: SaliencyOptions) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from unlearnkit.data import batches
+    from unlearnkit.helpers import batches
 
-    forget = ctx.scenario.splits["train_forget"]
+    forget = ctx.split("train_forget")
     params = dict(model.named_parameters())
     grads = {name: torch.zeros_like(p) for name, p in params.items()}
     was_training = model.training
@@ -104,14 +104,13 @@ def top_fraction_masks(scores: dict, ratio: float) -> dict:
 def select(model, model_spec, options: SaliencyOptions, ctx):
     import torch
 
-    from unlearnkit.errors import UsageError
-    from unlearnkit.selection import Selection
+    from unlearnkit import Selection, UsageError
 
     original = dict(ctx.original.named_parameters())
     for name, p in model.named_parameters():
         if name not in original or not torch.equal(p.detach(), original[name]):
             raise UsageError("saliency: the mask must be computed on the original weights; the model differs")
-    if len(ctx.scenario.splits["train_forget"]) == 0:
+    if len(ctx.split("train_forget")) == 0:
         raise UsageError("saliency: the forget set is empty")
     masks = top_fraction_masks(saliency_scores(model, ctx, options), options.ratio)
     if options.mask_mode == "restore":
@@ -142,5 +141,6 @@ def register_selectors(register):
             summary="SalUn weight-saliency mask: global top fraction of |grad of the forget loss| at the original weights",
             options=SaliencyOptions,
             factory=select,
+            needs=("forget",),  # the saliency is a property of the forget set
         )
     )

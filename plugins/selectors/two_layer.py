@@ -1,7 +1,7 @@
 """Selector ``two-layer``: one intermediate block plus the classifier head (RWFT-2-O).
 
-Seed paper section 4.2 ("Layer-Selective Fine-Tuning"): train one intermediate convolutional
-block and the final fully connected layer, freeze everything else. Table 7 of the seed compares
+RWFT paper section 4.2 ("Layer-Selective Fine-Tuning"): train one intermediate convolutional
+block and the final fully connected layer, freeze everything else. Table 7 of the RWFT paper compares
 layer1, layer2 and layer3 of ResNet-18 (each with the head) and finds layer3 best, which is the
 ResNet default here; each model plugin declares its own ``middle`` group. Frozen BatchNorm layers
 stay in eval mode, so every tensor outside the two groups is bit-identical after unlearning.
@@ -17,17 +17,21 @@ class TwoLayerOptions(Options):
     head: str | None = Field(None, description="classifier group to train (default: the model's head)")
 
 
-def select(model, model_spec, options: TwoLayerOptions, ctx):
-    from unlearnkit.errors import UsageError
-    from unlearnkit.layers import params_in_groups
-    from unlearnkit.selection import Selection
+def groups(options: TwoLayerOptions, model_spec) -> list[str]:
+    """The two groups that train; the engine checks them against the model's when the config is resolved."""
+    return [options.group or model_spec.middle, options.head or model_spec.head]
 
-    groups = [options.group or model_spec.middle, options.head or model_spec.head]
-    for group in groups:
+
+def select(model, model_spec, options: TwoLayerOptions, ctx):
+    from unlearnkit import Selection, UsageError
+    from unlearnkit.helpers import params_in_groups
+
+    chosen = groups(options, model_spec)
+    for group in chosen:  # a dotted name below a declared group may still name no parameters
         if not group or not params_in_groups(model, [group]):
             accepted = ", ".join(model_spec.groups) or "none declared"
             raise UsageError(f"two-layer: model {model_spec.name!r} has no layer group {group!r}; accepted: {accepted}")
-    return Selection(model, params_in_groups(model, groups), description=f"groups {' + '.join(groups)}")
+    return Selection(model, params_in_groups(model, chosen), description=f"groups {' + '.join(chosen)}")
 
 
 @hookimpl
@@ -35,8 +39,9 @@ def register_selectors(register):
     register(
         SelectorSpec(
             name="two-layer",
-            summary="train one intermediate block and the classifier head (seed Table 7)",
+            summary="train one intermediate block and the classifier head (RWFT paper Table 7)",
             options=TwoLayerOptions,
             factory=select,
+            groups=groups,
         )
     )

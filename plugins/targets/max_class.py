@@ -1,4 +1,4 @@
-"""Target ``max-class``: all forget mass moves to the most probable retained class (seed Eq. 5-6).
+"""Target ``max-class``: all forget mass moves to the most probable retained class (RWFT paper Eq. 5-6).
 
 ``y_max = argmax_{y not removed} p_o(y|x)``; ``q(y_max) = p_o(y_max) + p_o(removed)``, removed
 classes get 0 and every other class keeps ``p_o(y|x)``.
@@ -23,7 +23,7 @@ def register_targets(register):
     register(
         TargetSpec(
             name="max-class",
-            summary="move the forget mass to the nearest retained class (seed Eq. 6)",
+            summary="move the forget mass to the nearest retained class (RWFT paper Eq. 6)",
             factory=build,
             from_original=True,
             scenarios=("class",),  # same reason as reweight: a random subset has no class to remove

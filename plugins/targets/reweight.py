@@ -1,6 +1,6 @@
 """Target ``reweight``: the original model's distribution with the forget classes removed and renormalised.
 
-Seed paper Eq. 3: ``q*(y|x) = 0`` for a forget class and ``p_o(y|x) / (1 - p_o(y_f|x))`` otherwise.
+RWFT paper Eq. 3: ``q*(y|x) = 0`` for a forget class and ``p_o(y|x) / (1 - p_o(y_f|x))`` otherwise.
 Computed as a softmax over logits with the removed classes set to -inf, which is exactly equal
 and cannot divide by a vanishing ``1 - p_o(y_f|x)``.
 
@@ -16,7 +16,7 @@ from unlearnkit import TargetSpec, hookimpl
 
 
 def build(original_logits, removed, generator, options):
-    from unlearnkit.maths import masked_softmax
+    from unlearnkit.helpers import masked_softmax
 
     return masked_softmax(original_logits, removed)
 
@@ -26,7 +26,7 @@ def register_targets(register):
     register(
         TargetSpec(
             name="reweight",
-            summary="proportional reassignment of the forget mass (seed Eq. 3)",
+            summary="proportional reassignment of the forget mass (RWFT paper Eq. 3)",
             factory=build,
             from_original=True,
             scenarios=("class",),

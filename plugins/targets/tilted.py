@@ -144,7 +144,7 @@ def tilt(base, s, removed, beta: float | None, beta_max: float = 50.0, weight=No
 
 
 def build(original_logits, removed, generator, options, head_weight=None):
-    from unlearnkit.maths import masked_softmax
+    from unlearnkit.helpers import masked_softmax
 
     reweight = masked_softmax(original_logits, removed)
     base = reweight.double()

@@ -1,6 +1,6 @@
 """Target ``uniform``: equal probability on every retained class, zero on the forget classes.
 
-The baseline the seed paper argues against: it removes the forget class but ignores which retained
+The baseline the RWFT paper argues against: it removes the forget class but ignores which retained
 classes a retrained model would choose, which MIA-NN and UTV detect.
 """
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from unlearnkit import Field, MethodSpec, hookimpl
-from unlearnkit.methods import GradientMethod, GradientOptions
+from unlearnkit import Field, GradientMethod, GradientOptions, MethodSpec, hookimpl
 
 
 class MaxEntropyOptions(GradientOptions):
