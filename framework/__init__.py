@@ -51,6 +51,8 @@ _LAZY = {
     "Split": "unlearnkit.data",
     "Scenario": "unlearnkit.data",
     "Selection": "unlearnkit.selection",
+    # base class of tracker observers (torch-free)
+    "Observer": "unlearnkit.observers",
     # running experiments from a script (torch)
     "run": "unlearnkit.runner",
     "unlearn": "unlearnkit.api",
@@ -73,6 +75,7 @@ __all__ = [
     "MetricSpec",
     "MetricUnavailable",
     "ModelSpec",
+    "Observer",
     "ObserverSpec",
     "Options",
     "RelabelMethod",
@@ -126,6 +129,7 @@ if TYPE_CHECKING:
     from unlearnkit.evaluation import EvalContext, MetricUnavailable
     from unlearnkit.hookspecs import hookimpl
     from unlearnkit.methods import Batch, GradientMethod, GradientOptions, Method, RelabelMethod, RelabelOptions
+    from unlearnkit.observers import Observer
     from unlearnkit.records import (
         DatasetSpec,
         MethodSpec,

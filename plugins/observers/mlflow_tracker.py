@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from unlearnkit import Field, ObserverSpec, Options, hookimpl
-from unlearnkit.observers import Observer, epoch_key, flatten, metric_values, run_files
+from unlearnkit import Field, Observer, ObserverSpec, Options, hookimpl
+from unlearnkit.helpers import epoch_key, flatten, metric_values, run_files
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-./ ]")
 _PARAM_LIMIT = 6000  # MLflow's longest parameter value

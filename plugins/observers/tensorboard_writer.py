@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from unlearnkit import Field, ObserverSpec, Options, hookimpl
-from unlearnkit.observers import Observer, epoch_key, metric_values
+from unlearnkit import Field, Observer, ObserverSpec, Options, hookimpl
+from unlearnkit.helpers import epoch_key, metric_values
 
 
 class TensorBoardOptions(Options):
