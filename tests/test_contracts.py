@@ -120,5 +120,6 @@ def test_rwft_retain_weight_runs(cache_dir, registry):
 
     plain, weighted = run(), run(retain_weight=0.5)
     assert weighted.value("acc_r_test") is not None
-    rows = ("acc_r_train", "acc_f_train", "acc_r_test")
-    assert any(weighted.value(row) != plain.value(row) for row in rows)
+    # The retain term changes the trained model: some output-based value moves (UTV is continuous).
+    pairs = [(m.values.get("unlearned"), plain.value(m.name)) for m in weighted.metrics if m.name.startswith("utv")]
+    assert pairs and any(w != p for w, p in pairs)
