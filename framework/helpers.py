@@ -48,6 +48,7 @@ _LAZY = {
     "metric_values": "unlearnkit.observers",
     "run_files": "unlearnkit.observers",
     "forget_distance": "unlearnkit.evaluation",
+    "get_registry": "unlearnkit.registry",
     "params_in_groups": "unlearnkit.layers",
     "set_submodule": "unlearnkit.layers",
     "select_all": "unlearnkit.selection",
@@ -70,6 +71,7 @@ __all__ = [
     "first_per_class",
     "flatten",
     "forget_distance",
+    "get_registry",
     "js_divergence",
     "js_reference",
     "last_linear",
@@ -126,6 +128,7 @@ if TYPE_CHECKING:
         true_class_probability,
     )
     from unlearnkit.observers import epoch_key, flatten, metric_values, run_files
+    from unlearnkit.registry import get_registry
     from unlearnkit.selection import select_all
     from unlearnkit.user_weights import check_state, read_weights
 

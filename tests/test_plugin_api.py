@@ -90,7 +90,17 @@ NOT_PLUGIN_NAMES = {
     "retrain": "the reference mode --reference retrain (references.py), not the retrain method",
 }
 # Applications built on the engine may name plugins in their presets; the engine below them may not.
-APPLICATIONS = {"cli.py", "sweep.py", "sweep_cli.py", "report.py", "store.py", "__main__.py"}
+APPLICATIONS = {
+    "cli.py",
+    "sweep.py",
+    "sweep_cli.py",
+    "report.py",
+    "store.py",
+    "__main__.py",
+    "api.py",
+    "tune.py",
+    "tune_cli.py",
+}
 
 
 def test_no_engine_module_names_a_built_in_plugin(registry):

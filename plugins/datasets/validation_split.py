@@ -46,8 +46,8 @@ def held_out(labels, fraction: float, seed: int):
 def load(options: ValidationSplitOptions, data_root: Path | None):
     import torch
 
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.registry import get_registry
+    from unlearnkit import ImageDataset
+    from unlearnkit.helpers import get_registry
 
     registry = get_registry()
     source = options.dataset
