@@ -92,12 +92,12 @@ def test_label_smoothed_original_warns_for_targets_built_from_its_outputs(regist
 
 
 def test_no_default_recipe_smooths_labels(registry):
-    from unlearnkit.config import RECIPES, resolve_recipe
+    from unlearnkit.config import RECIPES, defaults, resolve_recipe
     from unlearnkit.resolve import recipe_layers
 
     assert all(resolve_recipe(name).label_smoothing == 0 for name in RECIPES)
     for name in registry.names("dataset"):
-        default = registry.get("dataset", name).spec.default_recipe
+        default = registry.get("dataset", name).spec.default_recipe or defaults()["recipe"]
         assert resolve_recipe(recipe_layers(default, None)).label_smoothing == 0, name
 
 
