@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from unlearnkit._version import __version__
 
-# name -> module that defines it, imported on first access (PEP 562).
+# name -> module that defines it, imported on first access (PEP 562): ``unlearn --help`` and the
+# error path start without building pydantic models or importing torch.
 _LAZY = {
     # declaring components (torch-free; loaded on first use so that start-up stays quick)
     "Field": "pydantic",
@@ -59,7 +60,7 @@ _LAZY = {
     "RunResult": "unlearnkit.runner",
 }
 
-# The eager names above and every lazy one (tests check the two agree).
+# __version__ and every lazy name (tests check the two agree).
 __all__ = [
     "Batch",
     "ComponentRuntimeError",
@@ -95,29 +96,6 @@ __all__ = [
     "unlearn",
     "unlearn",
 ]
-
-# Everything is imported on first use (PEP 562), so that ``unlearn --help`` and the error path
-# start without building pydantic models or importing torch; ``from unlearnkit import Options``
-# works as before.
-_LAZY = {
-    "Field": "pydantic",
-    "hookimpl": "unlearnkit.hookspecs",
-    **{
-        name: "unlearnkit.records"
-        for name in (
-            "DatasetSpec",
-            "MethodSpec",
-            "MetricSpec",
-            "ModelSpec",
-            "ObserverSpec",
-            "Options",
-            "SelectorSpec",
-            "TargetSpec",
-        )
-    },
-    "run": "unlearnkit.runner",  # pulls in torch
-    "unlearn": "unlearnkit.api",  # pulls in torch
-}
 
 if TYPE_CHECKING:
     from pydantic import Field

@@ -91,6 +91,9 @@ NOT_PLUGIN_NAMES = {
 }
 # Applications built on the engine may name plugins in their presets; the engine below them may not.
 APPLICATIONS = {
+    "helptext.py",
+    "clierrors.py",
+    "report_robustness.py",
     "cli.py",
     "sweep.py",
     "sweep_cli.py",
