@@ -11,10 +11,15 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+from unlearnkit.config import defaults as installation_defaults
+
+# The names a run falls back to are the installation's (defaults.toml), never spelled here.
+_installed = installation_defaults()
+
 # command -> option name -> what happens without the option (tests check these against RunConfig)
 EFFECTIVE_DEFAULTS: dict[str, dict[str, str]] = {
     "run": {
-        "method": "rwft",
+        "method": _installed["method"],
         "select": "the method's",
         "target": "the method's",
         "forget": "0",
@@ -26,7 +31,7 @@ EFFECTIVE_DEFAULTS: dict[str, dict[str, str]] = {
         "save_outputs": "no",
     },
     "train": {
-        "dataset": "digits",
+        "dataset": _installed["dataset"],
         "model": "the dataset's",
         "seed": "0",
         "recipe": "the dataset's",

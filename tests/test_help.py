@@ -10,16 +10,16 @@ from unlearnkit.helptext import EFFECTIVE_DEFAULTS, describe_type
 
 
 def test_effective_defaults_match_the_run_config():
-    from unlearnkit.config import RunConfig
+    from unlearnkit.config import RunConfig, defaults
 
     config = RunConfig()
     run = EFFECTIVE_DEFAULTS["run"]
-    assert run["method"] == config.method.name
+    assert run["method"] == (config.method.name or defaults()["method"]) == "rwft"
     assert run["seed"] == str(config.seed)
     assert run["forget"] == ",".join(str(c) for c in config.forget.classes)
     assert run["device"] == config.device
     assert run["metrics"] == ",".join(config.metrics)
-    assert EFFECTIVE_DEFAULTS["train"]["dataset"] == config.dataset.name
+    assert EFFECTIVE_DEFAULTS["train"]["dataset"] == (config.dataset.name or defaults()["dataset"]) == "digits"
 
 
 def test_describe_type_names_the_allowed_values():
