@@ -75,12 +75,17 @@ class ExplodingObserver:
         raise ConnectionError("tracker down")
 
 
+def _needs_a_missing_package(options):
+    # what a tracker observer whose package is not installed does when it is started
+    raise ModuleNotFoundError("No module named 'no_such_module'")
+
+
 class ExplodingPlugin:
     @hookimpl
     def register_observers(self, register):
         register(ObserverSpec(name="exploding", summary="always fails", options=Boom, factory=ExplodingObserver))
         register(
-            ObserverSpec(name="unimportable", summary="cannot start", options=Boom, factory="no_such_module:Thing")
+            ObserverSpec(name="unimportable", summary="cannot start", options=Boom, factory=_needs_a_missing_package)
         )
 
 
