@@ -106,6 +106,9 @@ class RichReporter:
         if self.task is not None:
             self.progress.update(self.task, completed=done, total=total)
 
+    def warn(self, message: str) -> None:
+        self.progress.console.print(f"[yellow]warning:[/] {message}", soft_wrap=True, highlight=False)
+
     def stop(self) -> None:
         if self.task is not None:
             self.progress.remove_task(self.task)
@@ -132,6 +135,11 @@ def run(
         float | None, typer.Option(help="forget a random fraction of the training set instead")
     ] = None,
     forget_count: Annotated[int | None, typer.Option(help="forget this many random training samples instead")] = None,
+    forget_list: Annotated[
+        Path | None,
+        typer.Option(help="forget exactly the samples this file lists (paths or indices, one a line; or a CSV)"),
+    ] = None,
+    forget_column: Annotated[str | None, typer.Option(help="the forget list's CSV column (default: the first)")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of models, split and unlearning")] = None,
     recipe: Annotated[
         str | None,
@@ -182,7 +190,7 @@ def run(
             "device": device,
             "cache_dir": cache_dir,
             "data_root": data_root,
-            "forget": _forget_layer(forget, forget_fraction, forget_count),
+            "forget": _forget_layer(forget, forget_fraction, forget_count, forget_list, forget_column),
             "original": original,
             "reference": reference,
             "observer": {name: {} for name in _split_csv(observe)} or None,
@@ -219,10 +227,18 @@ def run(
         _print_table(result)
 
 
-def _forget_layer(classes: str | None, fraction: float | None, count: int | None) -> dict[str, Any] | None:
-    if classes is None and fraction is None and count is None:
+def _forget_layer(
+    classes: str | None,
+    fraction: float | None,
+    count: int | None,
+    file: Path | None = None,
+    column: str | None = None,
+) -> dict[str, Any] | None:
+    if classes is None and fraction is None and count is None and file is None:
         return None
-    return {"classes": _split_csv(classes), "fraction": fraction, "count": count}
+    # An absolute path: the run folder's config.json then repeats the run from any directory.
+    path = str(file.expanduser().absolute()) if file is not None else None
+    return {"classes": _split_csv(classes), "fraction": fraction, "count": count, "file": path, "column": column}
 
 
 def _fmt(value: Any) -> str:

@@ -28,22 +28,39 @@ class ComponentRef(Strict):
 
 
 class ForgetConfig(Strict):
-    """What to forget: whole classes, or a random subset of the training set."""
+    """What to forget: whole classes, a random subset, or exactly the samples a file lists."""
 
-    classes: list[int | str] = Field(default_factory=list, description="class indices or names")
+    classes: list[int | str] = Field(
+        default_factory=list, description="class indices or names ('benchmark': the dataset's own forget set)"
+    )
     fraction: float | None = Field(None, gt=0, lt=1, description="random fraction of the training set")
     count: int | None = Field(None, gt=0, description="random number of training samples")
+    file: str | None = Field(None, description="forget list: one sample per line (path or index), or a CSV")
+    column: str | None = Field(None, description="the forget list's CSV column (default: the first)")
 
     @model_validator(mode="after")
     def _one_scenario(self) -> ForgetConfig:
-        chosen = sum([bool(self.classes), self.fraction is not None, self.count is not None])
+        chosen = sum([bool(self.classes), self.fraction is not None, self.count is not None, self.file is not None])
         if chosen != 1:
-            raise ValueError("give exactly one of forget classes, fraction or count")
+            raise ValueError("give exactly one of forget classes, fraction, count or file")
+        if self.column is not None and self.file is None:
+            raise ValueError("forget.column needs forget.file")
         return self
 
     @property
     def scenario(self) -> str:
+        """``class``, ``random`` or ``samples`` (a forget list or a dataset's benchmark forget set)."""
+        if self.file is not None or [str(c) for c in self.classes] == ["benchmark"]:
+            return "samples"
         return "class" if self.classes else "random"
+
+
+class LeakConfig(Strict):
+    """Leak detection before unlearning: forget samples with an exact or near copy in retain or test data."""
+
+    check: bool = Field(True, description="look for copies of forget samples (perceptual hash) before unlearning")
+    threshold: int = Field(0, ge=0, le=64, description="largest pHash Hamming distance (bits of 64) of a near copy")
+    max_pairs: int = Field(100, ge=0, description="pairs listed in leaks.json (all are counted)")
 
 
 class RecipeConfig(Strict):
@@ -125,6 +142,7 @@ class RunConfig(Strict):
     target: ComponentRef | None = None  # None: the method's default target
     selector: ComponentRef | None = None  # None: the method's default selector
     forget: ForgetConfig = ForgetConfig(classes=[0])
+    leaks: LeakConfig = LeakConfig()
     seed: int = 0
     recipe: str | dict[str, Any] | None = None  # None: the dataset's default recipe
     metrics: list[str] = Field(default_factory=lambda: ["default"])

@@ -8,9 +8,9 @@ Python work.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -32,6 +32,12 @@ class ImageDataset:
     std: tuple[float, ...]
     augment: Augment = "crop-flip"
     pad: int = 4
+    # Optional, not part of the fingerprint: names of the training samples (paths relative to the
+    # data root, computed on demand) that forget lists may use instead of indices; the dataset's own
+    # forget set (``--forget benchmark``); JSON-ready extras the run folder gets as <name>.json.
+    train_ids: Callable[[], list[str]] | None = None
+    benchmark_forget: torch.Tensor | None = None
+    artifacts: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("train_x", "test_x"):
@@ -89,11 +95,12 @@ class Split:
 class Scenario:
     """The forgetting scenario resolved against a dataset."""
 
-    kind: Literal["class", "random"]
+    kind: Literal["class", "random", "samples"]
     forget_classes: list[int]
     train_forget: torch.Tensor  # indices into the training set
     description: str
     splits: dict[str, Split] = field(default_factory=dict)
+    request: dict[str, Any] = field(default_factory=dict)  # a forget list's file, SHA-256 and size
 
     @property
     def fingerprint(self) -> str:
@@ -123,15 +130,29 @@ def resolve_classes(values: list[int | str], classes: list[str]) -> list[int]:
 
 
 def make_scenario(
-    data: ImageDataset, forget_classes: list[int | str], fraction: float | None, count: int | None, seed: int
+    data: ImageDataset,
+    forget_classes: list[int | str],
+    fraction: float | None,
+    count: int | None,
+    seed: int,
+    samples: torch.Tensor | None = None,
+    description: str = "",
 ) -> Scenario:
     """Build train/test forget and retain splits.
 
     Class scenario: every training and test sample of the forget classes. Random scenario: a
-    seeded uniform subset of the training set; test-forget is then empty.
+    seeded uniform subset of the training set; test-forget is then empty. Samples scenario
+    (``samples``: training indices, from a forget list or the dataset's benchmark forget set):
+    exactly those training samples; test-forget is empty too.
     """
     n = len(data.train_y)
-    if forget_classes:
+    if samples is not None:
+        classes = []
+        is_forget = torch.zeros(n, dtype=torch.bool)
+        is_forget[samples] = True
+        test_forget = torch.zeros(len(data.test_y), dtype=torch.bool)
+        kind, desc = "samples", description or f"{int(is_forget.sum())} listed training samples"
+    elif forget_classes:
         classes = resolve_classes(forget_classes, data.classes)
         check_forget_classes(classes, data.num_classes)
         is_forget = torch.isin(data.train_y, torch.tensor(classes))

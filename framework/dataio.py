@@ -481,6 +481,23 @@ def load_image_tree(
     return tensors, json.loads(meta["classes"]), tuple(json.loads(meta["mean"])), tuple(json.loads(meta["std"]))
 
 
+def image_tree_train_files(source: Path, test_fraction: float = 0.2, split_seed: int = 0) -> list[str]:
+    """Paths, relative to ``source``, of the training images in the order ``load_image_tree`` stores them.
+
+    Recomputed from the listing rather than stored with the cached tensors: only forget lists and
+    leak reports need the names, and the order follows from the same sorted tree and hold-out.
+    """
+    tree, prefix, strip = _normalise_tree(_tree_names(source))
+    if "train" in tree:
+        return [prefix + f for c in sorted(tree["train"]) for f in tree["train"][c]]
+    if "all" not in tree:
+        return []
+    classes = sorted(tree["all"])
+    items = [(f, classes.index(c)) for c in classes for f in tree["all"][c]]
+    held = set(_stratified_holdout(torch.tensor([y for _, y in items]), test_fraction, split_seed).tolist())
+    return [prefix + f.removeprefix(strip) for i, (f, _) in enumerate(items) if i not in held]
+
+
 def _read_blobs(source: Path, prefix: str, strip: str, files: list[str]) -> dict[str, object]:
     """File name -> bytes (from a tar, streamed once) or path (from a folder, opened when decoded)."""
     if not source.is_file():

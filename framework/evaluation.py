@@ -342,7 +342,8 @@ def _metric_results(ev: EvalContext, entry: Any, options: Any) -> list[MetricRes
         try:
             values = ev._rows_once(spec, spec.load(), subject, options, _options_json(options))
         except MetricUnavailable as exc:
-            return [MetricResult(spec.name, spec.name, {}, spec.direction, spec.definition, note=str(exc))]
+            note = f"{SAMPLE_LEVEL}: {exc}" if ev.scenario.kind == "samples" else str(exc)
+            return [MetricResult(spec.name, spec.name, {}, spec.direction, spec.definition, note=note)]
         except UnlearnError:
             raise
         except Exception as exc:  # a plugin's bug: one line naming the plugin, not a traceback
@@ -359,9 +360,22 @@ def _metric_results(ev: EvalContext, entry: Any, options: Any) -> list[MetricRes
             {s: values.get(s) for s in SUBJECTS if ev.has(s)},
             spec.row_directions.get(row, spec.direction),
             spec.definition,
+            note=_sample_level_note(ev, values),
         )
         for row, values in rows.items()
     ]
+
+
+SAMPLE_LEVEL = "does not apply to a sample-level request"
+
+
+def _sample_level_note(ev: EvalContext, values: dict[str, float | None]) -> str | None:
+    """A row without any value in a forget-list scenario: say why rather than print dashes."""
+    if ev.scenario.kind != "samples" or any(v is not None for v in values.values()):
+        return None
+    if len(ev.labels("test_forget")) == 0:
+        return f"{SAMPLE_LEVEL} (the test set holds no forget samples)"
+    return None
 
 
 _SOURCE_HASHES: dict[Any, str] = {}

@@ -170,13 +170,18 @@ def expand_metrics(names: list[str], registry: Registry) -> list[str]:
     return out
 
 
+def _fits(scenarios: tuple[str, ...], scenario: str) -> bool:
+    # A forget list is sample-level forgetting: a component defined for random subsets handles it alike.
+    return scenario in scenarios or (scenario == "samples" and "random" in scenarios)
+
+
 def _check_scenario(registry: Registry, component: Component, scenario: str) -> None:
     """Refuse a method, target or metric that is not defined for the forget scenario."""
     supported = component.spec.scenarios
-    if scenario in supported:
+    if _fits(supported, scenario):
         return
     kind = component.spec.kind
-    fitting = [n for n in registry.names(kind) if scenario in registry.get(kind, n).spec.scenarios]
+    fitting = [n for n in registry.names(kind) if _fits(registry.get(kind, n).spec.scenarios, scenario)]
     flag = {"method": "--method", "target": "--target", "metric": "--metrics"}[kind]
     raise ScenarioMismatchError(
         f"{kind} {component.name!r} is defined for {' and '.join(supported)} forgetting only, "

@@ -21,11 +21,12 @@ from unlearnkit import references
 from unlearnkit.cache import ModelCache, RowStore
 from unlearnkit.config import RunConfig
 from unlearnkit.context import UnlearnContext, frozen_copy
-from unlearnkit.data import ImageDataset, Preprocess, Scenario, make_scenario
+from unlearnkit.data import ImageDataset, Preprocess, Scenario
 from unlearnkit.deletion_report import describe_request, write_deletion_report
 from unlearnkit.divergence import DivergedError, weights_finite
 from unlearnkit.errors import ComponentRuntimeError, UsageError
 from unlearnkit.evaluation import SPLITS, SUBJECTS, EvalContext, MetricResult, compute_metrics
+from unlearnkit.forget_list import request_record, scenario_from_config
 from unlearnkit.layout import completed_spec
 from unlearnkit.loader import call_observers
 from unlearnkit.modelio import save_weights, write_json
@@ -44,6 +45,12 @@ class Reporter:
     def update(self, done: int, total: int) -> None: ...
 
     def stop(self) -> None: ...
+
+    def warn(self, message: str) -> None:
+        """One line for the user; scripts and sweeps get it on stderr."""
+        import sys
+
+        print(f"warning: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -113,9 +120,7 @@ class Workbench:
             self.data: ImageDataset = resolved.dataset.spec.load()(resolved.dataset.options, data_root)
         finally:
             self.reporter.stop()
-        self.scenario: Scenario = make_scenario(
-            self.data, config.forget.classes, config.forget.fraction, config.forget.count, config.seed
-        )
+        self.scenario: Scenario = scenario_from_config(self.data, config.forget, config.seed)
         # A chained request (unlearnkit.chain): evaluated, and retrained, over every class forgotten so far.
         self.method_scenario = self.scenario
         if earlier:
@@ -412,6 +417,7 @@ def _run(
     started = time.perf_counter()
     references.check_sources(config)
     bench = Workbench(resolved, registry, reporter, start.classes if start else [])
+    leaks = check_leaks(bench) if config.leaks.check else None
     original, prov_o = bench.original()
     retrained, prov_r = bench.gold_standard()
     begin = original if start is None else start.model(bench.build_model, bench.device)
@@ -456,6 +462,8 @@ def _run(
         "data_fingerprint": bench.data_fingerprint,
         "sizes": {name: len(split) for name, split in bench.scenario.splits.items()},
         "selection": selection,
+        **request_record(bench.scenario),
+        **({"leaks": leaks["leaking_forget_samples"]} if leaks is not None else {}),
     }
     used = {(c.entry.plugin) for c in _components(resolved)}
     plugins = [
@@ -470,7 +478,7 @@ def _run(
         scenario,
         {"original": _brief(prov_o), "retrained": _brief(prov_r) if prov_r else None},
         plugins,
-        artifacts=ev.artifacts,
+        artifacts={**bench.data.artifacts, **({"leaks": leaks} if leaks is not None else {}), **ev.artifacts},
         unlearn=bench.notes,
     )
     result.model = unlearned
@@ -483,6 +491,19 @@ def _run(
     if write:
         result.run_dir = str(_write_run(result, resolved, ev, unlearned))
     return result
+
+
+def check_leaks(bench: Workbench) -> dict[str, Any]:
+    """Copies of forget samples in the retain or test set (see ``unlearnkit.leaks``), warned about in one line."""
+    from unlearnkit.leaks import cached_hashes, detect_leaks, warning_line
+
+    options = bench.resolved.config.leaks
+    hashes = cached_hashes(bench.data, bench.data_fingerprint)
+    report = detect_leaks(bench.data, bench.scenario, options.threshold, options.max_pairs, hashes)
+    line = warning_line(report)
+    if line:  # reporters written before warn() existed print nothing; fall back to stderr
+        (getattr(bench.reporter, "warn", None) or Reporter().warn)(line)
+    return report
 
 
 def _components(resolved: Resolved) -> list[Any]:

@@ -35,7 +35,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from unlearnkit.config import apply_set, build_config, load_config_file, normalise
 from unlearnkit.errors import ScenarioMismatchError, UnknownComponentError, UsageError, format_validation_error
 
-KEY_EXCLUDED = ("out", "cache_dir", "device", "save_outputs", "data_root", "observer", "tags")
+KEY_EXCLUDED = (
+    "out",
+    "cache_dir",
+    "device",
+    "save_outputs",
+    "data_root",
+    "observer",
+    "tags",
+    "leaks",
+)  # leaks: no metric depends on it
 # Fields added after sweeps were first stored: left out of the key while unset, so earlier keys stay valid.
 KEY_WHEN_SET = ("from_run", "then")
 SUBJECTS = ("original", "unlearned", "retrained")
@@ -337,6 +346,8 @@ def cell_key(resolved_config: dict[str, Any]) -> str:
 
 
 def forget_label(forget: dict[str, Any]) -> str:
+    if forget.get("file"):
+        return f"file={Path(forget['file']).name}"
     if forget.get("classes"):
         return "classes=" + ",".join(str(c) for c in forget["classes"])
     if forget.get("fraction") is not None:

@@ -47,7 +47,10 @@ def find_source(data_root: Path | None) -> tuple[Path | None, list[Path]]:
 
 
 def load(options: Cifar10FolderOptions, data_root: Path | None):
+    import functools
+
     from unlearnkit import DataNotFoundError, ImageDataset
+    from unlearnkit.dataio import image_tree_train_files
     from unlearnkit.helpers import load_image_tree
 
     source, looked = find_source(data_root)
@@ -69,6 +72,7 @@ def load(options: Cifar10FolderOptions, data_root: Path | None):
         std=std,
         augment="crop-flip",
         pad=4,
+        train_ids=functools.partial(image_tree_train_files, source),
     )
 
 

@@ -38,7 +38,10 @@ class ImageFolderOptions(Options):
 
 def build_dataset(source: Path, name: str, options: ImageFolderOptions):
     """Load ``source`` with :func:`unlearnkit.dataio.load_image_tree` into an ImageDataset."""
+    import functools
+
     from unlearnkit import ImageDataset
+    from unlearnkit.dataio import image_tree_train_files
     from unlearnkit.helpers import load_image_tree
 
     tensors, classes, mean, std = load_image_tree(
@@ -70,6 +73,7 @@ def build_dataset(source: Path, name: str, options: ImageFolderOptions):
         std=std,
         augment=options.augment,
         pad=options.pad,
+        train_ids=functools.partial(image_tree_train_files, source, options.test_fraction, options.split_seed),
     )
 
 
