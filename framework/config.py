@@ -42,7 +42,7 @@ class ForgetConfig(Strict):
     def _one_scenario(self) -> ForgetConfig:
         chosen = sum([bool(self.classes), self.fraction is not None, self.count is not None, self.file is not None])
         if chosen != 1:
-            raise ValueError("give exactly one of forget classes, fraction, count or file")
+            raise ValueError("give exactly one of forget classes, fraction or count (or a forget list file)")
         if self.column is not None and self.file is None:
             raise ValueError("forget.column needs forget.file")
         return self

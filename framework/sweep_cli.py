@@ -136,6 +136,7 @@ def sweep_command(
     from unlearnkit.store import Store, default_db
     from unlearnkit.sweep import (
         SweepSpec,
+        check_data,
         expand,
         load_sweep_file,
         override,
@@ -188,6 +189,8 @@ def sweep_command(
         console.print(f"[yellow]skipped:[/] {escape(reason)}")
     if not plan.cells:
         raise UsageError("the sweep has no cells to run (every method, dataset or model is missing)")
+    if spec.needs_data:
+        check_data(plan, registry)
     if dry_run:  # reads the database if there is one; writes nothing
         statuses = read_statuses(db_path)
         done = ("ok",) if retry_failed else ("ok", "failed")

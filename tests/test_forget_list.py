@@ -140,3 +140,23 @@ def test_forget_config_takes_exactly_one_scenario():
         ForgetConfig(classes=[0], column="path")
     assert ForgetConfig(file="x.txt").scenario == "samples"
     assert ForgetConfig(classes=["benchmark"]).scenario == "samples"
+
+
+def test_a_forget_list_run_records_the_request_and_skips_rows_that_do_not_apply(tiny_config, run_config, tmp_path):
+    import json
+
+    request = tmp_path / "request.csv"
+    request.write_text("sample\n" + "\n".join(str(i) for i in range(0, 200, 8)) + "\n")
+    layer = {"method": {"name": "ft", "options": {"epochs": 1}}, "forget": {"classes": [], "file": str(request)}}
+    result = run_config(tiny_config, layer, {"metrics": ["accuracy", "jsd"]}, write=True)
+
+    assert result.scenario["kind"] == "samples" and result.scenario["sizes"]["train_forget"] == 25
+    assert result.scenario["request"]["entries"] == 25 and len(result.scenario["request"]["sha256"]) == 64
+    notes = {m.name: m.note for m in result.metrics}
+    assert notes["acc_f_train"] is None and result.value("acc_f_train", "retrained") is not None
+    assert "does not apply to a sample-level request" in notes["acc_f_test"]
+    run_dir = Path(result.run_dir)
+    assert json.loads((run_dir / "split.json").read_text())["request"]["file"] == str(request)
+    leaks = json.loads((run_dir / "leaks.json").read_text())
+    assert leaks["forget_samples"] == 25 and "counts" in leaks
+    assert json.loads((run_dir / "split.json").read_text())["leaks"] == leaks["leaking_forget_samples"]
