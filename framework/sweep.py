@@ -377,6 +377,11 @@ class Plan:
 
 def cell_key(resolved_config: dict[str, Any]) -> str:
     data = {k: v for k, v in resolved_config.items() if k not in KEY_EXCLUDED and (v or k not in KEY_WHEN_SET)}
+    if isinstance(data.get("forget"), dict):  # keys of sweeps stored before forget lists existed stay valid
+        data["forget"] = {k: v for k, v in data["forget"].items() if k not in ("file", "column") or v is not None}
+        listed = Path(str(data["forget"].get("file") or ""))
+        if data["forget"].get("file") and listed.is_file():  # a changed list is a new cell
+            data["forget"]["file_sha256"] = hashlib.sha256(listed.read_bytes()).hexdigest()
     blob = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
