@@ -59,6 +59,7 @@ def describe_request(scenario: Any, classes: list[str], sample_ids: list[int | s
         "ids": "training-set positions" if sample_ids is None else "sample ids",
         "sha256": sample_ids_sha256(ids),
         "description": scenario.description,
+        **({"list": scenario.request} if getattr(scenario, "request", None) else {}),
     }
 
 
@@ -214,6 +215,7 @@ def build_report(result: Any, run_dir: Path) -> dict[str, Any]:
             "after": {"file": "unlearned.safetensors", "sha256": _sha256(run_dir / "unlearned.safetensors")},
         },
         "reference": reference,
+        "leaks": result.scenario.get("leaks"),  # forget samples with a copy in retain/test (leaks.json)
         "evidence": rows,
         "skipped": skipped,
         "wall_seconds": result.wall_seconds,
@@ -261,6 +263,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- weights before: `{w['before']['sha256']}` ({w['before']['file']})",
         f"- weights after: `{w['after']['sha256']}` ({w['after']['file']})",
         f"- reference: {report['reference']}",
+        *(
+            [
+                f"- leaks: {report['leaks']} forget samples have an exact or near copy in the retain or test set (leaks.json)"
+            ]
+            if report.get("leaks") is not None
+            else []
+        ),
         f"- wall time {report['wall_seconds']:.1f} s (unlearning itself {report['unlearn_seconds']:.2f} s)",
         "- plugins: " + ", ".join(f"{p['plugin']} {p['version']}" for p in report["plugins"]),
         "",

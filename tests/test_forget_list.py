@@ -160,3 +160,6 @@ def test_a_forget_list_run_records_the_request_and_skips_rows_that_do_not_apply(
     leaks = json.loads((run_dir / "leaks.json").read_text())
     assert leaks["forget_samples"] == 25 and "counts" in leaks
     assert json.loads((run_dir / "split.json").read_text())["leaks"] == leaks["leaking_forget_samples"]
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["leaks"] == leaks["leaking_forget_samples"]
+    assert report["request"]["list"]["sha256"] == result.scenario["request"]["sha256"]
