@@ -311,7 +311,9 @@ def compute_metrics(ev: EvalContext, entries: list[Any], options: dict[str, Any]
 
 def _supports(spec: Any, ev: EvalContext) -> bool:
     """Whether the metric is defined for the run's forget scenario (``MetricSpec.scenarios``)."""
-    return ev.scenario.kind in getattr(spec, "scenarios", (ev.scenario.kind,))
+    supported = getattr(spec, "scenarios", (ev.scenario.kind,))
+    # a forget list is sample-level forgetting: what is defined for random subsets applies to it
+    return ev.scenario.kind in supported or (ev.scenario.kind == "samples" and "random" in supported)
 
 
 def _missing_models(ev: EvalContext, spec: Any) -> list[str]:
@@ -334,6 +336,8 @@ def _metric_results(ev: EvalContext, entry: Any, options: Any) -> list[MetricRes
         ]
     if not _supports(spec, ev):
         note = f"defined for {' and '.join(spec.scenarios)} forgetting only"
+        if ev.scenario.kind == "samples":
+            note = f"{SAMPLE_LEVEL}: {note}"
         return [MetricResult(spec.name, spec.name, {}, spec.direction, spec.definition, note=note)]
     rows: dict[str, dict[str, float | None]] = {}
     for subject in SUBJECTS:

@@ -185,12 +185,12 @@ def sweep_command(
         runtime["observer"] = {name: {} for name in _csv(observe) or []}
     registry = get_registry()
     plan = expand(spec, registry, runtime)
+    if spec.needs_data:
+        check_data(plan, registry)
     for reason in plan.skipped:
         console.print(f"[yellow]skipped:[/] {escape(reason)}")
     if not plan.cells:
         raise UsageError("the sweep has no cells to run (every method, dataset or model is missing)")
-    if spec.needs_data:
-        check_data(plan, registry)
     if dry_run:  # reads the database if there is one; writes nothing
         statuses = read_statuses(db_path)
         done = ("ok",) if retry_failed else ("ok", "failed")
