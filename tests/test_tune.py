@@ -46,6 +46,7 @@ def test_tuning_never_evaluates_the_test_split(tiny_config, monkeypatch, tmp_pat
     """The source's test images are replaced by white squares: no trial may ever hold one."""
     import torch
 
+    import unlearnkit.helpers
     import unlearnkit.registry
     import unlearnkit.runner
     from unlearnkit import DatasetSpec, hookimpl
@@ -70,6 +71,8 @@ def test_tuning_never_evaluates_the_test_split(tiny_config, monkeypatch, tmp_pat
 
     registry = build_registry(extra=[("poisoned", Plugin())])
     monkeypatch.setattr(unlearnkit.registry, "get_registry", lambda: registry)
+    # plugins reach it through unlearnkit.helpers, which keeps the function once first asked for it
+    monkeypatch.setattr(unlearnkit.helpers, "get_registry", lambda: registry, raising=False)
     seen = []
     original_init = unlearnkit.runner.Workbench.__init__
 
