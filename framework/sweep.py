@@ -320,6 +320,21 @@ def _validate(data: dict[str, Any], where: str) -> SweepSpec:
         raise UsageError(f"invalid sweep spec ({where}): {format_validation_error(exc)}") from None
 
 
+def spec_from_flags(
+    preset_name: str | None, file: str | Path | None, methods: list[str] | None, verb: str
+) -> SweepSpec:
+    """The grid a command's ``--preset``, ``--file`` or ``--method`` flags name (one of the first two)."""
+    if preset_name and file:
+        raise UsageError("give --preset or --file, not both")
+    if preset_name:
+        return preset(preset_name)
+    if file:
+        return load_sweep_file(file)
+    if methods:
+        return SweepSpec(name=verb, methods=[parse_method_flag(m) for m in methods])
+    raise UsageError(f"nothing to {verb}: give --preset, --file, or at least one --method")
+
+
 def parse_method_flag(text: str) -> MethodEntry:
     """``[LABEL=]NAME[|ALT...] [key=value ...]``, e.g. ``"RWFT-2-O=rwft selector=two-layer lr=1e-3"``."""
     tokens = text.split()

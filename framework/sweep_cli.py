@@ -135,32 +135,19 @@ def sweep_command(
     from unlearnkit.registry import get_registry
     from unlearnkit.store import Store, default_db
     from unlearnkit.sweep import (
-        SweepSpec,
         check_data,
         expand,
-        load_sweep_file,
         override,
         parse_method_flag,
         pending_cells,
         run_sweep,
-    )
-    from unlearnkit.sweep import (
-        preset as get_preset,
+        spec_from_flags,
     )
 
     console = Console(stderr=True, highlight=False)
     if executor not in ("local", "ray"):
         raise UsageError(f"unknown executor {executor!r}; accepted: local, ray")
-    if preset and file:
-        raise UsageError("give --preset or --file, not both")
-    if preset:
-        spec = get_preset(preset)
-    elif file:
-        spec = load_sweep_file(file)
-    elif method:
-        spec = SweepSpec(name="sweep", methods=[parse_method_flag(m) for m in method])
-    else:
-        raise UsageError("nothing to sweep: give --preset, --file, or at least one --method")
+    spec = spec_from_flags(preset, file, method, "sweep")
     base: dict[str, Any] = {}
     for assignment in set_ or []:
         apply_set(base, assignment)

@@ -323,24 +323,14 @@ def tune_command(
     from unlearnkit.config import apply_set, build_config, parse_value
     from unlearnkit.registry import get_registry
     from unlearnkit.resolve import resolve
-    from unlearnkit.sweep import SweepSpec, _installed, load_sweep_file, override, parse_method_flag
-    from unlearnkit.sweep import preset as get_preset
+    from unlearnkit.sweep import _installed, override, parse_method_flag, spec_from_flags
     from unlearnkit.sweep_cli import _classes
 
     try:
         import optuna  # noqa: F401
     except ImportError:
         raise UsageError("unlearn tune needs Optuna: pip install 'unlearnkit[tune]'") from None
-    if preset and file:
-        raise UsageError("give --preset or --file, not both")
-    if preset:
-        spec = get_preset(preset)
-    elif file:
-        spec = load_sweep_file(file)
-    elif method:
-        spec = SweepSpec(name="tune", methods=[parse_method_flag(m) for m in method])
-    else:
-        raise UsageError("nothing to tune: give --preset, --file, or at least one --method")
+    spec = spec_from_flags(preset, file, method, "tune")
     base: dict[str, Any] = {}
     for assignment in set_ or []:
         apply_set(base, assignment)
