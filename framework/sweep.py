@@ -123,6 +123,17 @@ _RWFT = [
     {"label": "RWFT-2-O", "name": "rwft", "selector": "two-layer", "target": "reweight"},
     {"label": "RW-A", "name": "rwft", "selector": "adapters", "target": "reweight"},
 ]
+# LoTUS Table 4's methods, each at its plugin's defaults.
+_LOTUS_METHODS = [
+    {"label": "Finetuning", "name": ["ft", "finetune"]},
+    {"label": "NegGrad+", "name": ["neggrad-plus", "neggrad+"]},
+    {"label": "RndLbl", "name": ["rl", "random-label"]},
+    {"label": "BadT", "name": ["bad-teacher"]},
+    {"label": "SCRUB", "name": ["scrub"]},
+    {"label": "SSD", "name": ["ssd"]},
+    {"label": "UNSIR", "name": ["unsir"]},
+    {"label": "LoTUS", "name": ["lotus"]},
+]
 # Seed appendix A.3: GA, FT and l1 run 20 epochs, SalUn 15; the rest use each plugin's defaults.
 _RWFT_BASELINES = [
     {"label": "FT", "name": ["ft", "finetune"], "set": ["epochs=20"]},
@@ -249,16 +260,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "base": {"recipe": "seed"},
         "datasets": ["cifar10", "cifar100"],
         "models": ["resnet18"],
-        "methods": [
-            {"label": "Finetuning", "name": ["ft", "finetune"]},
-            {"label": "NegGrad+", "name": ["neggrad-plus", "neggrad+"]},
-            {"label": "RndLbl", "name": ["rl", "random-label"]},
-            {"label": "BadT", "name": ["bad-teacher"]},
-            {"label": "SCRUB", "name": ["scrub"]},
-            {"label": "SSD", "name": ["ssd"]},
-            {"label": "UNSIR", "name": ["unsir"]},
-            {"label": "LoTUS", "name": ["lotus"]},
-        ],
+        "methods": _LOTUS_METHODS,
         "fractions": [0.1],
         "seeds": [3407, 13, 12],
         "report": {"layout": "table2"},
@@ -270,16 +272,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "base": {"recipe": "seed"},
         "datasets": ["mufac"],
         "models": ["resnet18", {"name": "vit", "options": {"patch_size": 16}}],
-        "methods": [
-            {"label": "Finetuning", "name": ["ft", "finetune"]},
-            {"label": "NegGrad+", "name": ["neggrad-plus", "neggrad+"]},
-            {"label": "RndLbl", "name": ["rl", "random-label"]},
-            {"label": "BadT", "name": ["bad-teacher"]},
-            {"label": "SCRUB", "name": ["scrub"]},
-            {"label": "SSD", "name": ["ssd"]},
-            {"label": "UNSIR", "name": ["unsir"]},
-            {"label": "LoTUS", "name": ["lotus"]},
-        ],
+        "methods": _LOTUS_METHODS,
         "forget": [{"classes": ["benchmark"]}],
         "seeds": [3407, 13, 12],
         "needs_data": True,
