@@ -38,6 +38,11 @@ _LAZY = {
     "mean_std": "unlearnkit.dataio",
     "read_cifar_binary": "unlearnkit.dataio",
     "read_cifar_pickle": "unlearnkit.dataio",
+    "image_tree_train_files": "unlearnkit.dataio",
+    "deduplicate": "unlearnkit.dedup",
+    "content_keys": "unlearnkit.leaks",
+    "lanczos_resize": "unlearnkit.leaks",
+    "phash": "unlearnkit.leaks",
     "check_state": "unlearnkit.user_weights",
     "read_weights": "unlearnkit.user_weights",
     "derive": "unlearnkit.layout",
@@ -61,7 +66,9 @@ __all__ = [
     "candidate_roots",
     "check_state",
     "confusion_matrix",
+    "content_keys",
     "decode_images",
+    "deduplicate",
     "derive",
     "entropy",
     "epoch_key",
@@ -72,8 +79,10 @@ __all__ = [
     "flatten",
     "forget_distance",
     "get_registry",
+    "image_tree_train_files",
     "js_divergence",
     "js_reference",
+    "lanczos_resize",
     "last_linear",
     "load_idx_dataset",
     "load_image_tree",
@@ -84,6 +93,7 @@ __all__ = [
     "metric_values",
     "module_name",
     "params_in_groups",
+    "phash",
     "read_cifar_binary",
     "read_cifar_pickle",
     "read_weights",
@@ -105,15 +115,18 @@ if TYPE_CHECKING:
         find_data_folder,
         find_idx_root,
         find_or_download_idx,
+        image_tree_train_files,
         load_idx_dataset,
         load_image_tree,
         mean_std,
         read_cifar_binary,
         read_cifar_pickle,
     )
+    from unlearnkit.dedup import deduplicate
     from unlearnkit.evaluation import forget_distance
     from unlearnkit.layers import params_in_groups, set_submodule
     from unlearnkit.layout import derive, last_linear, module_name
+    from unlearnkit.leaks import content_keys, lanczos_resize, phash
     from unlearnkit.maths import (
         accuracy,
         confusion_matrix,

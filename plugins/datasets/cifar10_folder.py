@@ -50,8 +50,7 @@ def load(options: Cifar10FolderOptions, data_root: Path | None):
     import functools
 
     from unlearnkit import DataNotFoundError, ImageDataset
-    from unlearnkit.dataio import image_tree_train_files
-    from unlearnkit.helpers import load_image_tree
+    from unlearnkit.helpers import image_tree_train_files, load_image_tree
 
     source, looked = find_source(data_root)
     if source is None:

@@ -41,8 +41,7 @@ def build_dataset(source: Path, name: str, options: ImageFolderOptions):
     import functools
 
     from unlearnkit import ImageDataset
-    from unlearnkit.dataio import image_tree_train_files
-    from unlearnkit.helpers import load_image_tree
+    from unlearnkit.helpers import image_tree_train_files, load_image_tree
 
     tensors, classes, mean, std = load_image_tree(
         source,

@@ -57,8 +57,8 @@ class MufacOptions(Options):
 
 
 def find_root(options: MufacOptions, data_root: Path | None) -> Path:
-    from unlearnkit.dataio import candidate_roots
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError
+    from unlearnkit.helpers import candidate_roots
 
     if options.path:
         roots = [Path(options.path).expanduser()]
@@ -75,7 +75,7 @@ def find_root(options: MufacOptions, data_root: Path | None) -> Path:
 
 def read_rows(root: Path, split: str) -> list[tuple[str, int]]:
     """(image path, label) per row of a split's CSV, checked: every age class known, every image present."""
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit import DataNotFoundError
 
     path = root / SPLIT_FILES[split]
     if not path.is_file():
@@ -103,9 +103,7 @@ def build(root: Path, options: MufacOptions) -> tuple[dict, dict[str, str]]:
     import numpy as np
     import torch
 
-    from unlearnkit.dataio import decode_images, mean_std
-    from unlearnkit.dedup import deduplicate
-    from unlearnkit.leaks import content_keys, lanczos_resize, phash
+    from unlearnkit.helpers import content_keys, decode_images, deduplicate, lanczos_resize, mean_std, phash
 
     rows = {split: read_rows(root, split) for split in ("train", "val", "test")}
     images = {}
@@ -181,8 +179,8 @@ def source_key(root: Path) -> str:
 def load(options: MufacOptions, data_root: Path | None):
     import functools
 
-    from unlearnkit.data import ImageDataset
-    from unlearnkit.dataio import cached_tensors
+    from unlearnkit import ImageDataset
+    from unlearnkit.helpers import cached_tensors
 
     root = find_root(options, data_root)
     key = {"format": 1, "source": source_key(root), **options.model_dump(exclude={"path", "cache"})}
