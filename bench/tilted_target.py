@@ -36,18 +36,22 @@ GRID = [
 ]
 
 
+def utv_pair(q, p_r):
+    """(per-sample UTV, marginal UTV) of distributions ``q`` against the retrained model's ``p_r``."""
+    from unlearnkit.maths import total_variation
+
+    marginal = total_variation(q.mean(0, keepdim=True), p_r.mean(0, keepdim=True)).item()
+    return total_variation(q, p_r).mean().item(), marginal
+
+
 def target_utv(build, options, logits, removed, head, p_r):
     import torch
-
-    from unlearnkit.maths import total_variation
 
     parts = [
         build(logits[i : i + 32], removed[i : i + 32], None, options, head_weight=head)
         for i in range(0, len(logits), 32)
     ]
-    q = torch.cat(parts).float()
-    marginal = total_variation(q.mean(0, keepdim=True), p_r.mean(0, keepdim=True)).item()
-    return total_variation(q, p_r).mean().item(), marginal
+    return utv_pair(torch.cat(parts).float(), p_r)
 
 
 def memorising_models(data, cls, seed, args):
@@ -129,7 +133,7 @@ def main() -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from unlearnkit.maths import masked_softmax, total_variation
+    from unlearnkit.maths import masked_softmax
     from unlearnkit.registry import get_registry
 
     registry = get_registry()
@@ -159,15 +163,10 @@ def main() -> None:
             removed = torch.zeros_like(z_o, dtype=torch.bool)
             removed[:, cls] = True
 
-            def utv(q, p_r=p_r):
-                return total_variation(q, p_r).mean().item(), total_variation(
-                    q.mean(0, keepdim=True), p_r.mean(0, keepdim=True)
-                ).item()
-
             rows = {
-                "floor": utv(logits["floor"].softmax(1)),
-                "original": utv(z_o.softmax(1)),
-                "reweight": utv(masked_softmax(z_o, removed)),
+                "floor": utv_pair(logits["floor"].softmax(1), p_r),
+                "original": utv_pair(z_o.softmax(1), p_r),
+                "reweight": utv_pair(masked_softmax(z_o, removed), p_r),
             }
             for options in GRID:
                 label = "tilted" + (
