@@ -48,11 +48,11 @@ def main() -> None:
 
     import torch
 
-    from unlearnkit.config import build_config
-    from unlearnkit.evaluation import SUBJECTS, EvalContext, compute_metrics
-    from unlearnkit.registry import get_registry
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.registry import get_registry
+    from unlearnkit.evaluation.evaluate import SUBJECTS, EvalContext, compute_metrics
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     shadow = {"u-lira", "rmia"}

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from unlearnkit.leaks import phash
-from unlearnkit.registry import get_registry
+from unlearnkit.core.registry import get_registry
+from unlearnkit.data.leaks import phash
 
 
 def copy_of(img):  # img (H,W,C)

@@ -2,7 +2,7 @@
 
 Runs each method the registry knows (discovered, not listed here, so methods added by any plugin
 show up), plus RWFT with ``--select all`` / ``two-layer`` / ``adapters`` (RWFT-O, RWFT-2-O, RW-A),
-through :func:`unlearnkit.runner.run`, and prints ACC_r and ACC_f (test, %), UTV (train forget
+through :func:`unlearnkit.run.runner.run`, and prints ACC_r and ACC_f (test, %), UTV (train forget
 samples, seed section 6.3) and the unlearning wall time relative to retraining.
 
 The original and retrained models come from the model cache. By default the cache is a fresh
@@ -57,9 +57,9 @@ def scaled_epochs(registry, name: str, scale: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from unlearnkit.config import apply_set, build_config
-    from unlearnkit.registry import get_registry
-    from unlearnkit.runner import run
+    from unlearnkit.core.config import apply_set, build_config
+    from unlearnkit.core.registry import get_registry
+    from unlearnkit.run.runner import run
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="fashion-mnist", help="dataset plugin (default: fashion-mnist)")

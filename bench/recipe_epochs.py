@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/recipe-epochs.jsonl")
     args = parser.parse_args()
 
-    from unlearnkit.runner import run
+    from unlearnkit.run.runner import run
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

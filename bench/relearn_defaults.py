@@ -12,10 +12,10 @@ import os
 import sys
 import time
 
-from unlearnkit.config import build_config
-from unlearnkit.registry import get_registry
-from unlearnkit.resolve import resolve
-from unlearnkit.runner import Workbench
+from unlearnkit.core.config import build_config
+from unlearnkit.core.registry import get_registry
+from unlearnkit.run.resolve import resolve
+from unlearnkit.run.runner import Workbench
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
         for k, _, vals in (a.partition("=") for a in assignments)
     }
     registry = get_registry()
-    from unlearnkit.evaluation import EvalContext
+    from unlearnkit.evaluation.evaluate import EvalContext
 
     spec = registry.get("metric", "relearn").spec
     fn = spec.load()

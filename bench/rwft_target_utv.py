@@ -29,11 +29,11 @@ def main() -> None:
 
     import torch
 
-    from unlearnkit.config import build_config
-    from unlearnkit.maths import masked_softmax, total_variation
-    from unlearnkit.registry import get_registry
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.maths import masked_softmax, total_variation
+    from unlearnkit.core.registry import get_registry
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench
 
     registry = get_registry()
     db = sqlite3.connect(args.db) if args.db else None

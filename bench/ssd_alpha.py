@@ -39,12 +39,12 @@ def main() -> None:
 
     import torch
 
-    from unlearnkit.config import build_config
-    from unlearnkit.maths import accuracy
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.maths import accuracy
+    from unlearnkit.core.registry import get_registry
     from unlearnkit.plugins.methods.ssd import importances
-    from unlearnkit.registry import get_registry
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench
 
     registry = get_registry()
     for cls in (int(c) for c in args.classes.split(",")):

@@ -45,7 +45,7 @@ def bare_loop(model, x01, y, recipe, seed: int) -> float:
     import torch
     import torch.nn.functional as F
 
-    from unlearnkit.training import make_optimizer, make_scheduler
+    from unlearnkit.models.training import make_optimizer, make_scheduler
 
     gen = torch.Generator().manual_seed(seed)
     opt = make_optimizer(
@@ -73,9 +73,9 @@ def bare_loop(model, x01, y, recipe, seed: int) -> float:
 def throughput(args, registry) -> dict:
     import torch
 
-    from unlearnkit.config import resolve_recipe
-    from unlearnkit.data import Preprocess
-    from unlearnkit.training import train_classifier
+    from unlearnkit.core.config import resolve_recipe
+    from unlearnkit.data.scenarios import Preprocess
+    from unlearnkit.models.training import train_classifier
 
     data = load_dataset(registry, args.dataset)
     spec = registry.get("dataset", args.dataset).spec
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/throughput.json")
     args = parser.parse_args()
 
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.registry import get_registry
 
     registry = get_registry()
     result: dict = {"argv": sys.argv[1:], "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

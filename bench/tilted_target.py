@@ -38,7 +38,7 @@ GRID = [
 
 def utv_pair(q, p_r):
     """(per-sample UTV, marginal UTV) of distributions ``q`` against the retrained model's ``p_r``."""
-    from unlearnkit.maths import total_variation
+    from unlearnkit.core.maths import total_variation
 
     marginal = total_variation(q.mean(0, keepdim=True), p_r.mean(0, keepdim=True)).item()
     return total_variation(q, p_r).mean().item(), marginal
@@ -58,10 +58,10 @@ def memorising_models(data, cls, seed, args):
     """Original and two retrained models trained to fit a subset (no augmentation)."""
     import torch
 
-    from unlearnkit.config import resolve_recipe
-    from unlearnkit.data import ImageDataset, Preprocess
+    from unlearnkit.core.config import resolve_recipe
+    from unlearnkit.data.scenarios import ImageDataset, Preprocess
+    from unlearnkit.models.training import train_classifier
     from unlearnkit.plugins.models.small_cnn import SmallCNNOptions, build
-    from unlearnkit.training import train_classifier
 
     gen = torch.Generator().manual_seed(0)
     keep = torch.cat(
@@ -98,9 +98,9 @@ def memorising_models(data, cls, seed, args):
 
 
 def calibrated_models(registry, dataset, cls, seed):
-    from unlearnkit.config import build_config
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench, head_weight
+    from unlearnkit.core.config import build_config
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench, head_weight
 
     config = {"dataset": {"name": dataset}, "forget": {"classes": [cls]}, "seed": seed, "device": "cpu"}
     bench = Workbench(resolve(build_config([config]), registry), registry)
@@ -133,8 +133,8 @@ def main() -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from unlearnkit.maths import masked_softmax
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.maths import masked_softmax
+    from unlearnkit.core.registry import get_registry
 
     registry = get_registry()
     entry = registry.get("target", "tilted")

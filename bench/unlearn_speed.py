@@ -40,7 +40,7 @@ DEFAULT_ROWS = [
 
 def parse_row(spec: str) -> tuple[str, dict[str, Any]]:
     """``LABEL=METHOD[/SELECTOR][:key=value...]`` -> (label, config layer)."""
-    from unlearnkit.config import apply_set
+    from unlearnkit.core.config import apply_set
 
     label, sep, rest = spec.partition("=")
     if not sep or not rest:
@@ -72,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from unlearnkit.config import build_config
-    from unlearnkit.evaluation import EvalContext, compute_metrics
-    from unlearnkit.registry import get_registry
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
-    from unlearnkit.training import import_optimizers, train_classifier
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.registry import get_registry
+    from unlearnkit.evaluation.evaluate import EvalContext, compute_metrics
+    from unlearnkit.models.training import import_optimizers, train_classifier
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench
 
     registry = get_registry()
     forget = int(args.forget) if args.forget.isdigit() else args.forget

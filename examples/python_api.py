@@ -59,7 +59,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 10) 
     return model.eval()
 
 
-def main(out: str = "runs") -> unlearnkit.api.UnlearnResult:
+def main(out: str = "runs") -> unlearnkit.apps.api.UnlearnResult:
     (train_x, train_y), (test_x, test_y) = digits()
     model = train(small_cnn(), train_x, train_y)
 

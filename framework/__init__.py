@@ -23,41 +23,41 @@ from unlearnkit._version import __version__
 _LAZY = {
     # declaring components (torch-free; loaded on first use so that start-up stays quick)
     "Field": "pydantic",
-    "hookimpl": "unlearnkit.hookspecs",
-    "Options": "unlearnkit.records",
-    "DatasetSpec": "unlearnkit.records",
-    "MethodSpec": "unlearnkit.records",
-    "MetricSpec": "unlearnkit.records",
-    "ModelSpec": "unlearnkit.records",
-    "ObserverSpec": "unlearnkit.records",
-    "SelectorSpec": "unlearnkit.records",
-    "TargetSpec": "unlearnkit.records",
+    "hookimpl": "unlearnkit.core.hookspecs",
+    "Options": "unlearnkit.core.records",
+    "DatasetSpec": "unlearnkit.core.records",
+    "MethodSpec": "unlearnkit.core.records",
+    "MetricSpec": "unlearnkit.core.records",
+    "ModelSpec": "unlearnkit.core.records",
+    "ObserverSpec": "unlearnkit.core.records",
+    "SelectorSpec": "unlearnkit.core.records",
+    "TargetSpec": "unlearnkit.core.records",
     # method base classes (torch-free)
-    "Method": "unlearnkit.methods",
-    "GradientMethod": "unlearnkit.methods",
-    "GradientOptions": "unlearnkit.methods",
-    "RelabelMethod": "unlearnkit.methods",
-    "RelabelOptions": "unlearnkit.methods",
-    "Batch": "unlearnkit.methods",
+    "Method": "unlearnkit.unlearning.methods",
+    "GradientMethod": "unlearnkit.unlearning.methods",
+    "GradientOptions": "unlearnkit.unlearning.methods",
+    "RelabelMethod": "unlearnkit.unlearning.methods",
+    "RelabelOptions": "unlearnkit.unlearning.methods",
+    "Batch": "unlearnkit.unlearning.methods",
     # errors with one-line messages (torch-free)
-    "UnlearnError": "unlearnkit.errors",
-    "UsageError": "unlearnkit.errors",
-    "DataNotFoundError": "unlearnkit.errors",
-    "ComponentRuntimeError": "unlearnkit.errors",
+    "UnlearnError": "unlearnkit.core.errors",
+    "UsageError": "unlearnkit.core.errors",
+    "DataNotFoundError": "unlearnkit.core.errors",
+    "ComponentRuntimeError": "unlearnkit.core.errors",
     # what the engine hands to plugins (torch)
-    "UnlearnContext": "unlearnkit.context",
-    "EvalContext": "unlearnkit.evaluation",
-    "MetricUnavailable": "unlearnkit.evaluation",
-    "ImageDataset": "unlearnkit.data",
-    "Split": "unlearnkit.data",
-    "Scenario": "unlearnkit.data",
-    "Selection": "unlearnkit.selection",
+    "UnlearnContext": "unlearnkit.unlearning.context",
+    "EvalContext": "unlearnkit.evaluation.evaluate",
+    "MetricUnavailable": "unlearnkit.evaluation.evaluate",
+    "ImageDataset": "unlearnkit.data.scenarios",
+    "Split": "unlearnkit.data.scenarios",
+    "Scenario": "unlearnkit.data.scenarios",
+    "Selection": "unlearnkit.unlearning.selection",
     # base class of tracker observers (torch-free)
-    "Observer": "unlearnkit.observers",
+    "Observer": "unlearnkit.core.observers",
     # running experiments from a script (torch)
-    "run": "unlearnkit.runner",
-    "unlearn": "unlearnkit.api",
-    "RunResult": "unlearnkit.runner",
+    "run": "unlearnkit.run.runner",
+    "unlearn": "unlearnkit.apps.api",
+    "RunResult": "unlearnkit.run.runner",
 }
 
 # __version__ and every lazy name (tests check the two agree).
@@ -100,15 +100,11 @@ __all__ = [
 if TYPE_CHECKING:
     from pydantic import Field
 
-    from unlearnkit.api import unlearn
-    from unlearnkit.context import UnlearnContext
-    from unlearnkit.data import ImageDataset, Scenario, Split
-    from unlearnkit.errors import ComponentRuntimeError, DataNotFoundError, UnlearnError, UsageError
-    from unlearnkit.evaluation import EvalContext, MetricUnavailable
-    from unlearnkit.hookspecs import hookimpl
-    from unlearnkit.methods import Batch, GradientMethod, GradientOptions, Method, RelabelMethod, RelabelOptions
-    from unlearnkit.observers import Observer
-    from unlearnkit.records import (
+    from unlearnkit.apps.api import unlearn
+    from unlearnkit.core.errors import ComponentRuntimeError, DataNotFoundError, UnlearnError, UsageError
+    from unlearnkit.core.hookspecs import hookimpl
+    from unlearnkit.core.observers import Observer
+    from unlearnkit.core.records import (
         DatasetSpec,
         MethodSpec,
         MetricSpec,
@@ -118,8 +114,19 @@ if TYPE_CHECKING:
         SelectorSpec,
         TargetSpec,
     )
-    from unlearnkit.runner import RunResult, run
-    from unlearnkit.selection import Selection
+    from unlearnkit.data.scenarios import ImageDataset, Scenario, Split
+    from unlearnkit.evaluation.evaluate import EvalContext, MetricUnavailable
+    from unlearnkit.run.runner import RunResult, run
+    from unlearnkit.unlearning.context import UnlearnContext
+    from unlearnkit.unlearning.methods import (
+        Batch,
+        GradientMethod,
+        GradientOptions,
+        Method,
+        RelabelMethod,
+        RelabelOptions,
+    )
+    from unlearnkit.unlearning.selection import Selection
 
 
 def __getattr__(name: str) -> Any:

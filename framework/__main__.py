@@ -1,3 +1,3 @@
-from unlearnkit.cli import main
+from unlearnkit.apps.cli import main
 
 main()

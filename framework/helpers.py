@@ -13,50 +13,50 @@ from typing import TYPE_CHECKING, Any
 
 # name -> module that defines it
 _LAZY = {
-    "accuracy": "unlearnkit.maths",
-    "confusion_matrix": "unlearnkit.maths",
-    "entropy": "unlearnkit.maths",
-    "js_divergence": "unlearnkit.maths",
-    "js_reference": "unlearnkit.maths",
-    "logit_scaled": "unlearnkit.maths",
-    "masked_softmax": "unlearnkit.maths",
-    "membership_attack": "unlearnkit.maths",
-    "soft_cross_entropy": "unlearnkit.maths",
-    "total_variation": "unlearnkit.maths",
-    "true_class_probability": "unlearnkit.maths",
-    "batches": "unlearnkit.data",
-    "first_per_class": "unlearnkit.data",
-    "stratified_indices": "unlearnkit.data",
-    "cached_tensors": "unlearnkit.dataio",
-    "candidate_roots": "unlearnkit.dataio",
-    "decode_images": "unlearnkit.dataio",
-    "find_data_folder": "unlearnkit.dataio",
-    "find_idx_root": "unlearnkit.dataio",
-    "find_or_download_idx": "unlearnkit.dataio",
-    "load_idx_dataset": "unlearnkit.dataio",
-    "load_image_tree": "unlearnkit.dataio",
-    "mean_std": "unlearnkit.dataio",
-    "read_cifar_binary": "unlearnkit.dataio",
-    "read_cifar_pickle": "unlearnkit.dataio",
-    "image_tree_train_files": "unlearnkit.dataio",
-    "deduplicate": "unlearnkit.dedup",
-    "content_keys": "unlearnkit.leaks",
-    "lanczos_resize": "unlearnkit.leaks",
-    "phash": "unlearnkit.leaks",
-    "check_state": "unlearnkit.user_weights",
-    "read_weights": "unlearnkit.user_weights",
-    "derive": "unlearnkit.layout",
-    "last_linear": "unlearnkit.layout",
-    "module_name": "unlearnkit.layout",
-    "epoch_key": "unlearnkit.observers",
-    "flatten": "unlearnkit.observers",
-    "metric_values": "unlearnkit.observers",
-    "run_files": "unlearnkit.observers",
-    "forget_distance": "unlearnkit.evaluation",
-    "get_registry": "unlearnkit.registry",
-    "params_in_groups": "unlearnkit.layers",
-    "set_submodule": "unlearnkit.layers",
-    "select_all": "unlearnkit.selection",
+    "accuracy": "unlearnkit.core.maths",
+    "confusion_matrix": "unlearnkit.core.maths",
+    "entropy": "unlearnkit.core.maths",
+    "js_divergence": "unlearnkit.core.maths",
+    "js_reference": "unlearnkit.core.maths",
+    "logit_scaled": "unlearnkit.core.maths",
+    "masked_softmax": "unlearnkit.core.maths",
+    "membership_attack": "unlearnkit.core.maths",
+    "soft_cross_entropy": "unlearnkit.core.maths",
+    "total_variation": "unlearnkit.core.maths",
+    "true_class_probability": "unlearnkit.core.maths",
+    "batches": "unlearnkit.data.scenarios",
+    "first_per_class": "unlearnkit.data.scenarios",
+    "stratified_indices": "unlearnkit.data.scenarios",
+    "cached_tensors": "unlearnkit.data.readers",
+    "candidate_roots": "unlearnkit.data.readers",
+    "decode_images": "unlearnkit.data.readers",
+    "find_data_folder": "unlearnkit.data.readers",
+    "find_idx_root": "unlearnkit.data.readers",
+    "find_or_download_idx": "unlearnkit.data.readers",
+    "load_idx_dataset": "unlearnkit.data.readers",
+    "load_image_tree": "unlearnkit.data.readers",
+    "mean_std": "unlearnkit.data.readers",
+    "read_cifar_binary": "unlearnkit.data.readers",
+    "read_cifar_pickle": "unlearnkit.data.readers",
+    "image_tree_train_files": "unlearnkit.data.readers",
+    "deduplicate": "unlearnkit.data.dedup",
+    "content_keys": "unlearnkit.data.leaks",
+    "lanczos_resize": "unlearnkit.data.leaks",
+    "phash": "unlearnkit.data.leaks",
+    "check_state": "unlearnkit.models.user_weights",
+    "read_weights": "unlearnkit.models.user_weights",
+    "derive": "unlearnkit.models.layout",
+    "last_linear": "unlearnkit.models.layout",
+    "module_name": "unlearnkit.models.layout",
+    "epoch_key": "unlearnkit.core.observers",
+    "flatten": "unlearnkit.core.observers",
+    "metric_values": "unlearnkit.core.observers",
+    "run_files": "unlearnkit.core.observers",
+    "forget_distance": "unlearnkit.evaluation.evaluate",
+    "get_registry": "unlearnkit.core.registry",
+    "params_in_groups": "unlearnkit.models.layers",
+    "set_submodule": "unlearnkit.models.layers",
+    "select_all": "unlearnkit.unlearning.selection",
 }
 
 __all__ = [
@@ -107,8 +107,24 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from unlearnkit.data import batches, first_per_class, stratified_indices
-    from unlearnkit.dataio import (
+    from unlearnkit.core.maths import (
+        accuracy,
+        confusion_matrix,
+        entropy,
+        js_divergence,
+        js_reference,
+        logit_scaled,
+        masked_softmax,
+        membership_attack,
+        soft_cross_entropy,
+        total_variation,
+        true_class_probability,
+    )
+    from unlearnkit.core.observers import epoch_key, flatten, metric_values, run_files
+    from unlearnkit.core.registry import get_registry
+    from unlearnkit.data.dedup import deduplicate
+    from unlearnkit.data.leaks import content_keys, lanczos_resize, phash
+    from unlearnkit.data.readers import (
         cached_tensors,
         candidate_roots,
         decode_images,
@@ -122,28 +138,12 @@ if TYPE_CHECKING:
         read_cifar_binary,
         read_cifar_pickle,
     )
-    from unlearnkit.dedup import deduplicate
-    from unlearnkit.evaluation import forget_distance
-    from unlearnkit.layers import params_in_groups, set_submodule
-    from unlearnkit.layout import derive, last_linear, module_name
-    from unlearnkit.leaks import content_keys, lanczos_resize, phash
-    from unlearnkit.maths import (
-        accuracy,
-        confusion_matrix,
-        entropy,
-        js_divergence,
-        js_reference,
-        logit_scaled,
-        masked_softmax,
-        membership_attack,
-        soft_cross_entropy,
-        total_variation,
-        true_class_probability,
-    )
-    from unlearnkit.observers import epoch_key, flatten, metric_values, run_files
-    from unlearnkit.registry import get_registry
-    from unlearnkit.selection import select_all
-    from unlearnkit.user_weights import check_state, read_weights
+    from unlearnkit.data.scenarios import batches, first_per_class, stratified_indices
+    from unlearnkit.evaluation.evaluate import forget_distance
+    from unlearnkit.models.layers import params_in_groups, set_submodule
+    from unlearnkit.models.layout import derive, last_linear, module_name
+    from unlearnkit.models.user_weights import check_state, read_weights
+    from unlearnkit.unlearning.selection import select_all
 
 
 def __getattr__(name: str) -> Any:

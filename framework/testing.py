@@ -15,20 +15,29 @@ entry points::
         ...  # ctx is exactly what MyMethod.unlearn(ctx) receives in a run
 
 Settings are the run config's (``forget``, ``seed``, ``selector``, ``target``, ``metrics``,
-``recipe``...); ``method`` may be a name or ``{"name": ..., "options": {...}}``.
+``recipe``...); ``method`` may be a name or ``{"name": ..., "options": {...}}``. A plugin that is
+not installed yet (its own test suite) joins the installed ones with :func:`plugin_registry`.
 """
 
 from __future__ import annotations
 
 import copy
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from unlearnkit.config import build_config, defaults
+from unlearnkit.core.config import build_config, defaults
 
 if TYPE_CHECKING:
-    from unlearnkit.context import UnlearnContext
-    from unlearnkit.registry import Registry
-    from unlearnkit.runner import RunResult
+    from unlearnkit.core.registry import Registry
+    from unlearnkit.run.runner import RunResult
+    from unlearnkit.unlearning.context import UnlearnContext
+
+
+def plugin_registry(name: str, module: ModuleType) -> Registry:
+    """The installed plugins plus ``module`` registered as plugin ``name``, as if it were installed."""
+    from unlearnkit.core.registry import build_registry
+
+    return build_registry(extra=[(name, module)])
 
 
 def tiny_config(method: str | dict[str, Any] | None = None, **settings: Any) -> dict[str, Any]:
@@ -51,7 +60,7 @@ def tiny_run(
     **settings: Any,
 ) -> RunResult:
     """One whole run (unlearn, evaluate against the retrained model) of ``method`` on the tiny setup."""
-    from unlearnkit.runner import run
+    from unlearnkit.run.runner import run
 
     return run(build_config([tiny_config(method, **settings)]), registry=registry, write=write)
 
@@ -65,9 +74,9 @@ def tiny_context(
     """The context ``method`` receives in a tiny run: the original model's copy (selector applied), data, target."""
     import torch
 
-    from unlearnkit.registry import get_registry
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
+    from unlearnkit.core.registry import get_registry
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench
 
     registry = registry or get_registry()
     resolved = resolve(build_config([tiny_config(method, **settings)]), registry)

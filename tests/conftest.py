@@ -21,7 +21,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def registry():
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.registry import get_registry
 
     return get_registry()
 
@@ -43,8 +43,8 @@ def tiny_config(cache_dir: str, tmp_path) -> dict[str, Any]:
 @pytest.fixture
 def run_config(registry):
     """Run a config dict (deep-merged over nothing) and return the RunResult."""
-    from unlearnkit.config import build_config
-    from unlearnkit.runner import run
+    from unlearnkit.core.config import build_config
+    from unlearnkit.run.runner import run
 
     def _run(*layers: dict[str, Any], write: bool = False):
         return run(build_config(list(layers)), registry=registry, write=write)
@@ -55,9 +55,9 @@ def run_config(registry):
 @pytest.fixture
 def workbench(registry):
     """A Workbench (data, split, cache) for a config: gives original/retrained models and unlearning."""
-    from unlearnkit.config import build_config
-    from unlearnkit.resolve import resolve
-    from unlearnkit.runner import Workbench
+    from unlearnkit.core.config import build_config
+    from unlearnkit.run.resolve import resolve
+    from unlearnkit.run.runner import Workbench
 
     def _bench(*layers: dict[str, Any]) -> Workbench:
         return Workbench(resolve(build_config(list(layers)), registry), registry)

@@ -234,7 +234,7 @@ def test_unsir_noise_raises_the_original_loss_on_the_forget_class(tiny_config, w
 
 
 def test_unsir_forgets_the_class_and_refuses_random_subsets(unlearned):
-    from unlearnkit.errors import UsageError
+    from unlearnkit.core.errors import UsageError
 
     # the reference's CIFAR-scale learning rates overwhelm a tiny digits model (1.3k retain images
     # against 5k noise copies); scale them down as one would for a small dataset

@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from unlearnkit.cache import ModelCache, cache_key
+from unlearnkit.models.cache import ModelCache, cache_key
 
 
 def tiny_model():
@@ -72,7 +72,7 @@ def test_same_config_same_seed_same_metrics(tiny_config, run_config):
 
 
 def test_reference_outputs_are_stored_once_and_shared_across_scenarios(tiny_config, workbench, monkeypatch):
-    from unlearnkit.evaluation import EvalContext
+    from unlearnkit.evaluation.evaluate import EvalContext
 
     first = workbench(tiny_config, {"forget": {"classes": [0]}})
     original, provenance = first.original()
@@ -97,8 +97,8 @@ def test_per_model_metric_rows_are_stored_with_the_reference_model(tiny_config, 
     from types import SimpleNamespace
 
     from unlearnkit import MetricSpec, Options
-    from unlearnkit.cache import RowStore
-    from unlearnkit.evaluation import EvalContext, compute_metrics
+    from unlearnkit.evaluation.evaluate import EvalContext, compute_metrics
+    from unlearnkit.models.cache import RowStore
 
     class Opts(Options):
         k: int = 1

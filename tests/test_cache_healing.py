@@ -8,7 +8,7 @@ import stat
 import pytest
 import torch
 
-from unlearnkit.cache import CacheError, ModelCache, RowStore, cache_key
+from unlearnkit.models.cache import CacheError, ModelCache, RowStore, cache_key
 
 
 def tiny_model():

@@ -10,7 +10,7 @@ import torch
 
 
 def test_weights_hash_depends_on_values_names_and_dtypes():
-    from unlearnkit.chain import weights_sha256
+    from unlearnkit.run.chain import weights_sha256
 
     a = {"w": torch.zeros(3), "b": torch.ones(2)}
     assert weights_sha256(a) == weights_sha256({"b": torch.ones(2), "w": torch.zeros(3)})
@@ -20,9 +20,9 @@ def test_weights_hash_depends_on_values_names_and_dtypes():
 
 
 def test_chained_scenarios_evaluate_the_union_and_hide_earlier_classes_from_the_method():
-    from unlearnkit.chain import chained_scenarios
-    from unlearnkit.data import ImageDataset, make_scenario
-    from unlearnkit.errors import UsageError
+    from unlearnkit.core.errors import UsageError
+    from unlearnkit.data.scenarios import ImageDataset, make_scenario
+    from unlearnkit.run.chain import chained_scenarios
 
     y = torch.arange(4).repeat_interleave(10)
     x = torch.zeros(len(y), 1, 2, 2, dtype=torch.uint8)
@@ -71,8 +71,8 @@ def test_a_chain_of_two_requests_records_both_and_uses_the_model_retrained_witho
 
 
 def test_from_refuses_a_run_of_another_model(tmp_path, tiny_config, registry):
-    from unlearnkit.chain import load_start
-    from unlearnkit.errors import UsageError
+    from unlearnkit.core.errors import UsageError
+    from unlearnkit.run.chain import load_start
 
     folder = tmp_path / "run"
     folder.mkdir()
@@ -89,10 +89,10 @@ def test_sequential_preset_and_relearn_in_the_report(registry, cache_dir, tmp_pa
     """The digits sequential preset runs chains per method; the report's table and curves come from the store."""
     import sqlite3
 
-    from unlearnkit.report import Group, build_report, summarise
-    from unlearnkit.report_robustness import STEP_ROW, sequential_series
-    from unlearnkit.store import Store
-    from unlearnkit.sweep import expand, override, preset, run_sweep
+    from unlearnkit.apps.report import Group, build_report, summarise
+    from unlearnkit.apps.report_robustness import STEP_ROW, sequential_series
+    from unlearnkit.apps.store import Store
+    from unlearnkit.apps.sweep import expand, override, preset, run_sweep
 
     spec = override(preset("sequential-digits"), base={"metrics": ["accuracy", "utv", "time", "relearn"]})
     plan = expand(spec, registry, {"out": str(tmp_path / "runs"), "cache_dir": cache_dir, "device": "cpu"})
@@ -134,7 +134,7 @@ def test_sequential_preset_and_relearn_in_the_report(registry, cache_dir, tmp_pa
 def test_cli_from_a_run_of_another_dataset_fails_with_one_line(tmp_path):
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     folder = tmp_path / "run"
     folder.mkdir()

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from unlearnkit.cli import app
-from unlearnkit.config import apply_set, build_config, load_config_file
+from unlearnkit.apps.cli import app
+from unlearnkit.core.config import apply_set, build_config, load_config_file
 
 TINY = ["--set", "model.width=16", "--set", "recipe.epochs=12", "--device", "cpu"]
 
@@ -129,7 +129,7 @@ def test_table_output(tmp_path, cache_dir):
 
 
 def test_recipe_fields_without_a_name_refine_the_datasets_default(registry):
-    from unlearnkit.resolve import resolve
+    from unlearnkit.run.resolve import resolve
 
     cfg = build_config([{"recipe": {"epochs": 3}}])
     recipe = resolve(cfg, registry).recipe

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from unlearnkit.cli import app
-from unlearnkit.config import build_config
-from unlearnkit.errors import UsageError
-from unlearnkit.resolve import resolve
+from unlearnkit.apps.cli import app
+from unlearnkit.core.config import build_config
+from unlearnkit.core.errors import UsageError
+from unlearnkit.run.resolve import resolve
 
 TINY = ["--set", "model.width=16", "--set", "recipe.epochs=12", "--device", "cpu"]
 
@@ -58,7 +58,7 @@ def test_dotted_name_below_a_declared_group_is_accepted(registry):
 
 
 def test_sweep_expansion_skips_unsupported_scenarios_and_refuses_group_typos(registry):
-    from unlearnkit.sweep import SweepSpec, expand
+    from unlearnkit.apps.sweep import SweepSpec, expand
 
     spec = SweepSpec(name="t", methods=[{"name": "unsir"}, {"name": "ft"}], fractions=[0.1], classes=[0])
     plan = expand(spec, registry)
@@ -82,7 +82,7 @@ def test_method_needs_cover_what_its_loop_reads(registry):
 
 
 def test_every_gradient_method_declares_or_derives_what_its_loop_reads(registry):
-    from unlearnkit.methods import GradientMethod, loop_reads
+    from unlearnkit.unlearning.methods import GradientMethod, loop_reads
 
     for name in registry.names("method"):
         resolved = resolve(build_config([{"method": {"name": name}, "forget": {"classes": [0]}}]), registry)
@@ -101,8 +101,8 @@ def test_unknown_scenario_in_a_spec_is_refused():
 
 def test_a_method_without_default_target_gets_one_defined_for_the_scenario(registry):
     """The fallback target comes from defaults.toml and respects the scenario (reweight is class-only)."""
-    from unlearnkit.config import defaults
-    from unlearnkit.resolve import _default_target
+    from unlearnkit.core.config import defaults
+    from unlearnkit.run.resolve import _default_target
 
     names = defaults()["targets"]
     assert _default_target(registry, names, "class") == "reweight"

@@ -70,7 +70,7 @@ def test_fashion_mnist_plain_idx_and_torchvision_layout(registry, tmp_path):
 
 
 def test_missing_idx_files_say_how_to_get_them(registry, tmp_path):
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit.core.errors import DataNotFoundError
 
     with pytest.raises(DataNotFoundError, match="download"):
         load(registry, "mnist", tmp_path / "nothing")
@@ -135,7 +135,7 @@ def test_cifar100_python_and_binary(registry, tmp_path):
 
 
 def test_cifar_pickle_with_foreign_globals_is_refused(tmp_path):
-    from unlearnkit.dataio import read_cifar_pickle
+    from unlearnkit.data.readers import read_cifar_pickle
 
     class Evil:
         def __reduce__(self):
@@ -179,7 +179,7 @@ def test_image_folder_train_test_and_cache(registry, tmp_path, monkeypatch):
     cached = list((tmp_path / "cache" / "datasets").glob("image-folder-*.safetensors"))
     assert len(cached) == 1
     # A second load reads the cache: decoding is not called again.
-    import unlearnkit.dataio as dataio
+    import unlearnkit.data.readers as dataio
 
     monkeypatch.setattr(dataio, "decode_images", lambda *a, **k: pytest.fail("decoded twice"))
     again = load(registry, "image-folder", tmp_path / "imgs")

@@ -17,7 +17,7 @@ import torch
 from test_metrics_golden import make_ev
 
 from unlearnkit import MetricSpec
-from unlearnkit.evaluation import compute_metrics
+from unlearnkit.evaluation.evaluate import compute_metrics
 
 NAMES = ["accuracy", "mia-salun", "mia-kodge", "mia-entropy", "avg-gap", "utv", "jsd", "per-class-accuracy"]
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from unlearnkit.config import ForgetConfig
-from unlearnkit.data import fingerprint_indices
-from unlearnkit.errors import UsageError
-from unlearnkit.forget_list import scenario_from_config
+from unlearnkit.core.config import ForgetConfig
+from unlearnkit.core.errors import UsageError
+from unlearnkit.data.forget_list import scenario_from_config
+from unlearnkit.data.scenarios import fingerprint_indices
 
 
 @pytest.fixture(scope="module")
 def digits():
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.registry import get_registry
 
     spec = get_registry().get("dataset", "digits").spec
     return spec.load()(spec.options(), None)
@@ -98,7 +98,7 @@ def _write_png(path: Path, value: int) -> None:
 
 @pytest.mark.parametrize("layout", ["split", "flat"])
 def test_a_forget_list_on_an_image_folder_by_paths(tmp_path, layout):
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.registry import get_registry
 
     root = tmp_path / "photos"
     value = 0

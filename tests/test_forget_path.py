@@ -11,10 +11,10 @@ import pytest
 import torch
 from torch import nn
 
-from unlearnkit.maths import soft_cross_entropy
-from unlearnkit.methods import Batch
-from unlearnkit.prefix import ForgetPath, run_prefix, split_frozen_prefix
-from unlearnkit.selection import set_train_mode
+from unlearnkit.core.maths import soft_cross_entropy
+from unlearnkit.unlearning.methods import Batch
+from unlearnkit.unlearning.prefix import ForgetPath, run_prefix, split_frozen_prefix
+from unlearnkit.unlearning.selection import set_train_mode
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_rwft_fast_loop_matches_plain_loop_and_keeps_frozen_tensors(bench, selec
     options = {"epochs": 2, "augment": False, "lr": 0.01}
     before, fast, notes = unlearned_state(bench(selector, **options))
     assert notes["forget_path"] == "cached-prefix+cached-original"
-    monkeypatch.setattr("unlearnkit.context.ForgetPath", lambda *args, **kwargs: None)
+    monkeypatch.setattr("unlearnkit.unlearning.context.ForgetPath", lambda *args, **kwargs: None)
     _, plain, plain_notes = unlearned_state(bench(selector, **options))
     assert "forget_path" not in plain_notes
     assert fast.keys() == plain.keys()
@@ -125,7 +125,7 @@ def test_rwft_early_stop_stops_and_is_recorded(bench, run_config, tiny_config):
 
 
 def test_amp_autocast_is_bf16_when_enabled_and_a_no_op_otherwise():
-    from unlearnkit.training import amp_autocast
+    from unlearnkit.models.training import amp_autocast
 
     a, b = torch.randn(4, 8), torch.randn(8, 3)
     with amp_autocast(torch.device("cpu"), False):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 def test_augmentation_draws_from_a_cuda_generator_repeatably():
-    from unlearnkit.data import random_crop, random_flip
+    from unlearnkit.data.scenarios import random_crop, random_flip
 
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32, device="cuda").view(2, 3, 8, 8)
 
@@ -27,7 +27,7 @@ def test_augmentation_draws_from_a_cuda_generator_repeatably():
 
 
 def _method_names() -> list[str]:
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.registry import get_registry
 
     registry = get_registry()
     return sorted({registry.get("method", name).spec.name for name in registry.names("method")})

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from typing import Literal
 
-from unlearnkit.helptext import EFFECTIVE_DEFAULTS, describe_type
+from unlearnkit.apps.helptext import EFFECTIVE_DEFAULTS, describe_type
 
 
 def test_effective_defaults_match_the_run_config():
-    from unlearnkit.config import RunConfig, defaults
+    from unlearnkit.core.config import RunConfig, defaults
 
     config = RunConfig()
     run = EFFECTIVE_DEFAULTS["run"]

@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from unlearnkit.data import ImageDataset, make_scenario
-from unlearnkit.leaks import detect_leaks, phash, warning_line
+from unlearnkit.data.leaks import detect_leaks, phash, warning_line
+from unlearnkit.data.scenarios import ImageDataset, make_scenario
 
 
 def smooth_images(n: int, seed: int, size: int = 32) -> np.ndarray:
@@ -123,7 +123,7 @@ def test_the_threshold_bounds_near_copies(threshold):
 
 @pytest.mark.parametrize("shape", [(20, 8, 8), (20, 28, 28), (5, 128, 128), (5, 40, 72)])
 def test_the_batched_resize_equals_pillows_lanczos(shape):
-    from unlearnkit.leaks import lanczos_resize
+    from unlearnkit.data.leaks import lanczos_resize
 
     grey = np.random.default_rng(shape[1]).integers(0, 256, shape, dtype=np.uint8)
     ours = lanczos_resize(torch.from_numpy(grey).double(), 32).to(torch.uint8).numpy()

@@ -101,8 +101,8 @@ def test_l1_sparse_gamma_schedule_decays_linearly_then_stops(registry):
 
 
 def test_boundary_shrink_labels_come_from_one_fgsm_step_on_the_frozen_original(bench):
-    from unlearnkit.methods import Batch
     from unlearnkit.plugins.methods.boundary_shrink import BoundaryShrink, BoundaryShrinkOptions, neighbour_labels
+    from unlearnkit.unlearning.methods import Batch
 
     b = bench("boundary-shrink")
     original, _ = b.original()
@@ -127,8 +127,8 @@ def test_boundary_shrink_labels_come_from_one_fgsm_step_on_the_frozen_original(b
 
 
 def test_boundary_expand_adds_then_prunes_the_shadow_class(bench):
-    from unlearnkit.methods import Batch
     from unlearnkit.plugins.methods.boundary_expand import BoundaryExpand, BoundaryExpandOptions
+    from unlearnkit.unlearning.methods import Batch
 
     b = bench("boundary-expand")
     original, _ = b.original()
@@ -192,9 +192,9 @@ def test_salun_with_reweight_target_and_ft_with_two_layer_run_end_to_end(tiny_co
 
 
 def test_true_label_methods_refuse_a_target(tiny_config, registry):
-    from unlearnkit.config import build_config
-    from unlearnkit.errors import UsageError
-    from unlearnkit.resolve import resolve
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.errors import UsageError
+    from unlearnkit.run.resolve import resolve
 
     for method in ("ga", "neggrad-plus", "ft", "l1-sparse", "boundary-shrink", "boundary-expand"):
         with pytest.raises(UsageError):

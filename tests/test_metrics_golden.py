@@ -11,8 +11,8 @@ import math
 import pytest
 import torch
 
-from unlearnkit.data import ImageDataset, Preprocess, make_scenario
-from unlearnkit.evaluation import EvalContext, MetricUnavailable, compute_metrics
+from unlearnkit.data.scenarios import ImageDataset, Preprocess, make_scenario
+from unlearnkit.evaluation.evaluate import EvalContext, MetricUnavailable, compute_metrics
 
 
 def synthetic(per_class: int = 60, classes: int = 3, forget: int = 0, kind: str = "class") -> tuple:
@@ -100,7 +100,7 @@ def test_marginal_utv_compares_mean_distributions_not_samples(registry):
 
 
 def test_jsd_is_symmetric_bounded_by_ln2_and_reaches_it_on_disjoint_supports():
-    from unlearnkit.maths import js_divergence
+    from unlearnkit.core.maths import js_divergence
 
     gen = torch.Generator().manual_seed(0)
     p = torch.rand(200, 7, generator=gen).softmax(1)
@@ -114,7 +114,7 @@ def test_jsd_is_symmetric_bounded_by_ln2_and_reaches_it_on_disjoint_supports():
 
 
 def test_jsd_reference_flavors_divide_by_classes_and_samples():
-    from unlearnkit.maths import js_divergence, js_reference
+    from unlearnkit.core.maths import js_divergence, js_reference
 
     gen = torch.Generator().manual_seed(1)
     p, q = torch.rand(50, 5, generator=gen).softmax(1), torch.rand(50, 5, generator=gen).softmax(1)
@@ -187,7 +187,7 @@ def test_mia_presets_about_half_on_identical_distributions(registry, name, row):
 
 
 def test_membership_attack_classifiers_separable_and_balanced():
-    from unlearnkit.maths import membership_attack
+    from unlearnkit.core.maths import membership_attack
 
     gen = torch.Generator().manual_seed(0)
     members, nonmembers = torch.rand(100, generator=gen) + 2.0, torch.rand(100, generator=gen)

@@ -20,8 +20,8 @@ import torch
 def test_every_metric_recomputes_from_saved_outputs(tiny_config, run_config, workbench, registry):
     from safetensors.torch import load_file
 
-    from unlearnkit.evaluation import SUBJECTS, EvalContext, compute_metrics
-    from unlearnkit.modelio import load_weights
+    from unlearnkit.evaluation.evaluate import SUBJECTS, EvalContext, compute_metrics
+    from unlearnkit.models.modelio import load_weights
 
     layer = {
         "method": {"name": "rwft"},
@@ -102,7 +102,7 @@ def test_unlearned_shadow_outputs_come_from_the_cache_the_second_time(tiny_confi
 
 
 def test_default_metrics_are_cheap_and_all_selects_every_metric(registry):
-    from unlearnkit.resolve import expand_metrics
+    from unlearnkit.run.resolve import expand_metrics
 
     default = expand_metrics(["default"], registry)
     every = expand_metrics(["all"], registry)

@@ -55,7 +55,7 @@ def test_resnet_stems(registry):
 def test_vit_is_torchvision_and_rejects_bad_patch(registry):
     from torchvision.models.vision_transformer import VisionTransformer
 
-    from unlearnkit.errors import UsageError
+    from unlearnkit.core.errors import UsageError
 
     _, model = build(registry, "vit", (3, 32, 32))
     assert isinstance(model, VisionTransformer) and model.patch_size == 4
@@ -79,7 +79,7 @@ def test_two_layer_selector_trains_only_middle_and_head(registry, name):
     assert all(n.startswith((spec.middle + ".", spec.head + ".")) for n in names)
     assert any(n.startswith(spec.middle + ".") for n in names) and any(n.startswith(spec.head + ".") for n in names)
     # One step on the selection leaves every other tensor, BatchNorm buffers included, bit-identical.
-    from unlearnkit.selection import set_train_mode
+    from unlearnkit.unlearning.selection import set_train_mode
 
     before = {k: v.clone() for k, v in selection.model.state_dict().items()}
     set_train_mode(selection.model, selection, bn="train")
@@ -122,7 +122,7 @@ def test_gpu_path_ops_on_cpu(registry, name):
 
 
 def test_batched_augmentation_is_a_per_sample_crop_and_flip():
-    from unlearnkit.data import random_crop, random_flip
+    from unlearnkit.data.scenarios import random_crop, random_flip
 
     x = torch.arange(2 * 1 * 6 * 6, dtype=torch.uint8).view(2, 1, 6, 6).repeat(64, 1, 1, 1)
     gen = torch.Generator().manual_seed(0)

@@ -57,7 +57,7 @@ def mufac_root(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
 
 
 def load(root: Path, **options):
-    from unlearnkit.registry import get_registry
+    from unlearnkit.core.registry import get_registry
 
     spec = get_registry().get("dataset", "mufac").spec
     return spec.load()(spec.options(path=str(root), forget_rows=FORGET_ROWS, cache=False, **options), None)
@@ -76,9 +76,9 @@ def test_the_fixture_loads_with_the_benchmark_splits_uncleaned(mufac_root):
 
 
 def test_planted_duplicates_are_found_and_removed(mufac_root):
-    from unlearnkit.config import ForgetConfig
-    from unlearnkit.forget_list import scenario_from_config
-    from unlearnkit.leaks import detect_leaks
+    from unlearnkit.core.config import ForgetConfig
+    from unlearnkit.data.forget_list import scenario_from_config
+    from unlearnkit.data.leaks import detect_leaks
 
     root, names = mufac_root
     data = load(root, clean=True, threshold=4)
@@ -111,7 +111,7 @@ def test_planted_duplicates_are_found_and_removed(mufac_root):
 
 
 def test_missing_data_is_one_line_naming_where_to_get_it(tmp_path):
-    from unlearnkit.errors import DataNotFoundError
+    from unlearnkit.core.errors import DataNotFoundError
 
     with pytest.raises(DataNotFoundError) as info:
         load(tmp_path)
@@ -121,7 +121,7 @@ def test_missing_data_is_one_line_naming_where_to_get_it(tmp_path):
 def test_the_mufac_table4_preset_is_refused_in_one_line_without_the_data(tmp_path):
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     db = tmp_path / "sweep.sqlite"
     result = CliRunner().invoke(
@@ -134,7 +134,7 @@ def test_the_mufac_table4_preset_is_refused_in_one_line_without_the_data(tmp_pat
 
 
 def test_the_mufac_table4_preset_has_both_models_and_three_trials():
-    from unlearnkit.sweep import preset
+    from unlearnkit.apps.sweep import preset
 
     spec = preset("lotus-table4-mufac")
     assert spec.needs_data and spec.seeds == [3407, 13, 12] and spec.scenarios() == [{"classes": ["benchmark"]}]

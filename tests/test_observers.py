@@ -90,9 +90,9 @@ class ExplodingPlugin:
 
 
 def test_failing_observer_warns_once_and_changes_nothing(tiny_config, capfd):
-    from unlearnkit.config import build_config
-    from unlearnkit.registry import build_registry
-    from unlearnkit.runner import run
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.registry import build_registry
+    from unlearnkit.run.runner import run
 
     registry = build_registry(extra=[("exploding", ExplodingPlugin())])
     plain = run(build_config([tiny_config, FAST]), registry=registry, write=False)
@@ -112,18 +112,18 @@ def test_failing_observer_warns_once_and_changes_nothing(tiny_config, capfd):
 
 
 def test_unknown_observer_is_a_usage_error(tiny_config, registry):
-    from unlearnkit.config import build_config
-    from unlearnkit.errors import UnknownComponentError
-    from unlearnkit.resolve import resolve
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.errors import UnknownComponentError
+    from unlearnkit.run.resolve import resolve
 
     with pytest.raises(UnknownComponentError, match="unknown observer 'mlfow'; did you mean mlflow"):
         resolve(build_config([tiny_config, {"observer": {"mlfow": {}}}]), registry)
 
 
 def test_observer_settings_from_set_and_not_in_the_sweep_key(tiny_config, registry):
-    from unlearnkit.config import apply_set, build_config
-    from unlearnkit.resolve import resolve
-    from unlearnkit.sweep import cell_key
+    from unlearnkit.apps.sweep import cell_key
+    from unlearnkit.core.config import apply_set, build_config
+    from unlearnkit.run.resolve import resolve
 
     layer: dict = {}
     apply_set(layer, "observer.mlflow.tracking_uri=sqlite:///x.db")
@@ -158,8 +158,8 @@ def test_sweep_logs_one_mlflow_run_per_cell_grouped_by_sweep(tiny_config, regist
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
 
-    from unlearnkit.store import Store
-    from unlearnkit.sweep import SweepSpec, expand, run_sweep
+    from unlearnkit.apps.store import Store
+    from unlearnkit.apps.sweep import SweepSpec, expand, run_sweep
 
     spec = SweepSpec(
         name="observed",
@@ -177,14 +177,14 @@ def test_sweep_logs_one_mlflow_run_per_cell_grouped_by_sweep(tiny_config, regist
     experiment = client.get_experiment_by_name("observed")
     runs = client.search_runs([experiment.experiment_id])
     assert sorted(r.data.tags["unlearnkit.label"] for r in runs) == ["GA", "RWFT-2"]
-    assert {r.data.tags["unlearnkit.sweep"] for r in runs} == {"observed"}
+    assert {r.data.tags["unlearnkit.apps.sweep"] for r in runs} == {"observed"}
     assert all("acc_f_test/unlearned" in r.data.metrics for r in runs)
 
 
 def test_observe_flag_turns_observers_on_and_rejects_unknown_names():
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     ok = CliRunner().invoke(app, ["run", "--observe", "mlflow,tensorboard", "--dry-run"])
     assert ok.exit_code == 0, ok.output

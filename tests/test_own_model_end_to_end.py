@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 from test_zoo_models import CLASSES, write_image_folder
 
 import unlearnkit
-from unlearnkit.errors import UsageError
+from unlearnkit.core.errors import UsageError
 
 
 def sha256(path: Path) -> str:

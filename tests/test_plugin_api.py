@@ -15,7 +15,7 @@ import unlearnkit.helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = sorted((ROOT / "plugins").rglob("*.py"))
-ENGINE = sorted((ROOT / "framework").glob("*.py"))
+ENGINE = sorted((ROOT / "framework").rglob("*.py"))
 ALLOWED = {"unlearnkit": set(unlearnkit.__all__), "unlearnkit.helpers": set(unlearnkit.helpers.__all__)}
 
 
@@ -54,7 +54,7 @@ def test_import_and_plugin_registration_stay_torch_free():
     code = (
         "import sys, unlearnkit\n"
         "from unlearnkit import GradientMethod, MethodSpec, UsageError, hookimpl\n"
-        "from unlearnkit.registry import get_registry\n"
+        "from unlearnkit.core.registry import get_registry\n"
         "registry = get_registry()\n"
         "assert registry.names('method'), 'no methods registered'\n"
         "print('torch' in sys.modules)\n"
@@ -119,8 +119,8 @@ def test_no_engine_module_names_a_built_in_plugin(registry):
 
 
 def test_defaults_are_data_and_keep_the_default_run(registry):
-    from unlearnkit.config import build_config, defaults
-    from unlearnkit.resolve import resolve
+    from unlearnkit.core.config import build_config, defaults
+    from unlearnkit.run.resolve import resolve
 
     assert defaults()["dataset"] == "digits" and defaults()["method"] == "rwft"
     resolved = resolve(build_config([{}]), registry)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import unlearnkit
 import unlearnkit.helpers
-from unlearnkit import hookspecs, records
-from unlearnkit.context import UnlearnContext
-from unlearnkit.evaluation import EvalContext
-from unlearnkit.methods import GradientMethod
+from unlearnkit.core import hookspecs, records
+from unlearnkit.evaluation.evaluate import EvalContext
+from unlearnkit.unlearning.context import UnlearnContext
+from unlearnkit.unlearning.methods import GradientMethod
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugin-authors.md"
 

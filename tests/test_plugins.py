@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from unlearnkit.registry import build_registry
+from unlearnkit.core.registry import build_registry
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "unlearnkit-max-entropy"
@@ -63,7 +63,7 @@ def test_broken_plugins_are_isolated(broken_env):
 
 
 def test_unknown_name_mentions_failed_plugins(broken_env):
-    from unlearnkit.errors import UnknownComponentError
+    from unlearnkit.core.errors import UnknownComponentError
 
     with pytest.raises(UnknownComponentError, match="did you mean rwft.*unlearnkit-broken"):
         build_registry().get("method", "rwtf")
@@ -95,7 +95,7 @@ def test_list_plugins_and_help_do_not_import_torch():
     code = textwrap.dedent("""
         import sys
         from typer.testing import CliRunner
-        from unlearnkit.cli import app
+        from unlearnkit.apps.cli import app
         for args in (["--help"], ["list-plugins", "--json"], ["describe", "method", "rwft"], ["run", "--help"]):
             result = CliRunner().invoke(app, args)
             assert result.exit_code == 0, (args, result.output)

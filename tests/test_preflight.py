@@ -10,9 +10,9 @@ import sys
 import pytest
 import torch
 
-from unlearnkit.divergence import DivergedError, check_epoch
-from unlearnkit.errors import UsageError
-from unlearnkit.preflight import check_forget_classes, check_forget_count, check_writable_dir
+from unlearnkit.core.divergence import DivergedError, check_epoch
+from unlearnkit.core.errors import UsageError
+from unlearnkit.core.preflight import check_forget_classes, check_forget_count, check_writable_dir
 
 
 def test_paths(tmp_path):
@@ -43,9 +43,9 @@ def test_check_epoch_names_the_epoch_and_the_fix():
 
 
 def test_training_with_a_huge_learning_rate_stops_at_once():
-    from unlearnkit.config import resolve_recipe
-    from unlearnkit.data import ImageDataset, Preprocess
-    from unlearnkit.training import train_classifier
+    from unlearnkit.core.config import resolve_recipe
+    from unlearnkit.data.scenarios import ImageDataset, Preprocess
+    from unlearnkit.models.training import train_classifier
 
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 255, (64, 1, 8, 8), dtype=torch.uint8, generator=g)
@@ -58,7 +58,7 @@ def test_training_with_a_huge_learning_rate_stops_at_once():
 
 
 def test_stale_partial_folders_are_removed_and_live_ones_kept(tmp_path):
-    from unlearnkit.runner import clean_stale_partials
+    from unlearnkit.run.runner import clean_stale_partials
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     host = socket.gethostname()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from unlearnkit.data import ImageDataset, Preprocess, make_scenario
-from unlearnkit.evaluation import EvalContext
+from unlearnkit.data.scenarios import ImageDataset, Preprocess, make_scenario
+from unlearnkit.evaluation.evaluate import EvalContext
 
 
 def _synthetic_ev(forget_classes: list[int], count: int | None = None) -> EvalContext:

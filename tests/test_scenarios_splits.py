@@ -16,7 +16,7 @@ def digits(registry):
 
 
 def test_several_classes_split(digits):
-    from unlearnkit.data import make_scenario
+    from unlearnkit.data.scenarios import make_scenario
 
     sc = make_scenario(digits, ["1", 7, "7"], None, None, seed=0)
     assert sc.kind == "class" and sc.forget_classes == [1, 7]
@@ -31,7 +31,7 @@ def test_several_classes_split(digits):
 
 
 def test_random_subset_by_fraction_and_count(digits):
-    from unlearnkit.data import fingerprint_indices, make_scenario
+    from unlearnkit.data.scenarios import fingerprint_indices, make_scenario
 
     n = len(digits.train_y)
     a = make_scenario(digits, [], 0.1, None, seed=3)
@@ -50,7 +50,7 @@ def test_random_subset_by_fraction_and_count(digits):
 def test_forget_config_needs_exactly_one_scenario():
     from pydantic import ValidationError
 
-    from unlearnkit.config import ForgetConfig
+    from unlearnkit.core.config import ForgetConfig
 
     assert ForgetConfig(classes=[1, 2]).scenario == "class"
     assert ForgetConfig(count=5).scenario == "random"
@@ -63,7 +63,7 @@ def test_forget_config_needs_exactly_one_scenario():
 def test_cli_forget_flags_resolve(tmp_path):
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     runner = CliRunner()
     several = runner.invoke(app, ["run", "--forget", "1,7", "--dry-run"])
@@ -82,7 +82,7 @@ def test_cli_forget_flags_resolve(tmp_path):
 
 
 def test_recipes_match_the_seed_and_the_fast_preset():
-    from unlearnkit.config import resolve_recipe
+    from unlearnkit.core.config import resolve_recipe
 
     seed = resolve_recipe("seed")
     assert (seed.optimizer, seed.lr, seed.momentum, seed.weight_decay) == ("sgd", 0.1, 0.9, 5e-4)
@@ -94,8 +94,8 @@ def test_recipes_match_the_seed_and_the_fast_preset():
 
 
 def test_recipe_is_part_of_the_cache_key():
-    from unlearnkit.cache import cache_key
-    from unlearnkit.config import resolve_recipe
+    from unlearnkit.core.config import resolve_recipe
+    from unlearnkit.models.cache import cache_key
 
     parts = {"dataset": "d", "model": "m", "seed": 0, "excluded": "none"}
     keys = {

@@ -53,7 +53,7 @@ def test_two_layer_with_bn_train_only_updates_selected_bn(tiny_config, workbench
 
 def test_two_layer_rejects_unknown_group(tiny_config, workbench):
     """Refused when the config is resolved (SelectorSpec.groups), before any model is loaded or trained."""
-    from unlearnkit.errors import UsageError
+    from unlearnkit.core.errors import UsageError
 
     with pytest.raises(UsageError, match="accepted: layer1, layer2, layer3, fc"):
         workbench(tiny_config, RWFT, {"selector": {"name": "two-layer", "options": {"group": "layer9"}}})

@@ -54,14 +54,14 @@ def test_listing_from_the_index_imports_no_plugin_module(env):
     listing(env)  # writes the index
     code = (
         "import sys; sys.argv = ['unlearn', 'list-plugins', '--json']\n"
-        "import unlearnkit.cli as cli\n"
+        "import unlearnkit.apps.cli as cli\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
         "print('MODULES', sorted(m for m in sys.modules if 'plugin' in m or m.startswith(('torch', 'pydantic.main'))))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     loaded = proc.stdout.rsplit("MODULES", 1)[1]
-    assert loaded.strip() == "['unlearnkit.plugin_index']", loaded
+    assert loaded.strip() == "['unlearnkit.run.plugin_index']", loaded
 
 
 def test_a_new_or_removed_plugin_changes_the_listing(env, tmp_path):
@@ -71,14 +71,14 @@ def test_a_new_or_removed_plugin_changes_the_listing(env, tmp_path):
 
 
 def test_kinds_match_the_records():
-    from unlearnkit.plugin_index import KINDS
-    from unlearnkit.records import KINDS as RECORD_KINDS
+    from unlearnkit.core.records import KINDS as RECORD_KINDS
+    from unlearnkit.run.plugin_index import KINDS
 
     assert KINDS == RECORD_KINDS
 
 
 def test_fast_path_and_click_path_agree(env):
-    from unlearnkit.cli import _list_plugins_fast
+    from unlearnkit.apps.cli import _list_plugins_fast
 
     assert _list_plugins_fast(["run"]) is False
     assert _list_plugins_fast(["list-plugins", "--help"]) is False  # help goes through click

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.svm import SVC
 
-from unlearnkit.svc_attack import expansion_order, features, fit_predict
+from unlearnkit.core.svc_attack import expansion_order, features, fit_predict
 
 
 def reference(x, y, target, seed=0):

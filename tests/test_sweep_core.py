@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from unlearnkit.store import Store
-from unlearnkit.sweep import (
+from unlearnkit.apps.store import Store
+from unlearnkit.apps.sweep import (
     PRESETS,
     MethodEntry,
     SweepSpec,
@@ -124,7 +124,7 @@ def test_store_records_failures_and_resumes(registry, tmp_path):
 
 def test_sweep_modules_do_not_import_torch():
     code = (
-        "import sys, unlearnkit.cli, unlearnkit.sweep, unlearnkit.store, unlearnkit.report, unlearnkit.sweep_cli;"
+        "import sys, unlearnkit.apps.cli, unlearnkit.apps.sweep, unlearnkit.apps.store, unlearnkit.apps.report, unlearnkit.apps.sweep_cli;"
         "print(json.dumps(sorted(m for m in ('torch', 'matplotlib', 'ray') if m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True)
@@ -134,7 +134,7 @@ def test_sweep_modules_do_not_import_torch():
 def test_cli_sweep_dry_run_lists_cells(tmp_path):
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     result = CliRunner().invoke(
         app,
@@ -147,7 +147,7 @@ def test_cli_sweep_dry_run_lists_cells(tmp_path):
 def test_cli_sweep_rejects_unknown_preset(tmp_path):
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     result = CliRunner().invoke(app, ["sweep", "--preset", "nope", "--db", str(tmp_path / "d.sqlite")])
     assert result.exit_code == 2
@@ -158,7 +158,7 @@ def test_cli_sweep_rejects_unknown_preset(tmp_path):
 def test_preset_with_missing_components_reports_them(name, tmp_path):
     from typer.testing import CliRunner
 
-    from unlearnkit.cli import app
+    from unlearnkit.apps.cli import app
 
     result = CliRunner().invoke(app, ["sweep", "--preset", name, "--db", str(tmp_path / "d.sqlite"), "--dry-run"])
     if result.exit_code == 0:  # the datasets/models exist now: every cell is listed

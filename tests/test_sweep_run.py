@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from unlearnkit.store import Store
-from unlearnkit.sweep import SweepSpec, expand, override, preset, run_sweep
+from unlearnkit.apps.store import Store
+from unlearnkit.apps.sweep import SweepSpec, expand, override, preset, run_sweep
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +98,7 @@ def test_a_failing_cell_is_recorded_and_does_not_stop_the_sweep(registry, cache_
 
 
 def test_report_tables_and_plots(local_db, tmp_path):
-    from unlearnkit.report import build_report
+    from unlearnkit.apps.report import build_report
 
     files = build_report(local_db, tmp_path / "report")
     md = files.markdown.read_text()
@@ -122,8 +122,8 @@ def test_report_tables_and_plots(local_db, tmp_path):
     assert float(got["gap"]) == pytest.approx(abs(expected - retrain), rel=1e-4, abs=1e-4)
     assert float(rows[("Retraining", "acc_f_test")]["mean"]) == 0.0
     # avg gap: the mean gap over rows with a retrained value, lower-is-better rows (time) left out.
-    from unlearnkit.report import Group, summarise
-    from unlearnkit.store import Store
+    from unlearnkit.apps.report import Group, summarise
+    from unlearnkit.apps.store import Store
 
     with Store(local_db) as store:
         cells = store.cells(status="ok")

@@ -69,7 +69,7 @@ def test_random_label_never_picks_a_removed_class(target):
 
 
 def test_soft_cross_entropy_matches_formula():
-    from unlearnkit.maths import soft_cross_entropy
+    from unlearnkit.core.maths import soft_cross_entropy
 
     logits = torch.tensor([[1.0, 2.0, 3.0]])
     q = torch.tensor([[0.0, 0.25, 0.75]])
@@ -79,8 +79,8 @@ def test_soft_cross_entropy_matches_formula():
 
 
 def test_label_smoothed_original_warns_for_targets_built_from_its_outputs(registry):
-    from unlearnkit.config import build_config
-    from unlearnkit.resolve import resolve
+    from unlearnkit.core.config import build_config
+    from unlearnkit.run.resolve import resolve
 
     smoothed = {"recipe": {"label_smoothing": 0.1}}
     for target in ("reweight", "max-class"):
@@ -92,8 +92,8 @@ def test_label_smoothed_original_warns_for_targets_built_from_its_outputs(regist
 
 
 def test_no_default_recipe_smooths_labels(registry):
-    from unlearnkit.config import RECIPES, defaults, resolve_recipe
-    from unlearnkit.resolve import recipe_layers
+    from unlearnkit.core.config import RECIPES, defaults, resolve_recipe
+    from unlearnkit.run.resolve import recipe_layers
 
     assert all(resolve_recipe(name).label_smoothing == 0 for name in RECIPES)
     for name in registry.names("dataset"):

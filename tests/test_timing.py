@@ -19,7 +19,7 @@ def test_after_import_optimizers_no_optimizer_imports_anything():
         """
         import sys
         import torch
-        from unlearnkit.training import import_optimizers, make_optimizer
+        from unlearnkit.models.training import import_optimizers, make_optimizer
 
         import_optimizers()
         before = set(sys.modules)
@@ -36,7 +36,7 @@ def test_after_import_optimizers_no_optimizer_imports_anything():
 def test_unlearn_imports_optimizers_before_its_clock_starts(tiny_config, workbench, monkeypatch):
     import time
 
-    from unlearnkit import runner
+    from unlearnkit.run import runner
 
     events: list[str] = []
 

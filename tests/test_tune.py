@@ -46,16 +46,16 @@ def test_tuning_never_evaluates_the_test_split(tiny_config, monkeypatch, tmp_pat
     """The source's test images are replaced by white squares: no trial may ever hold one."""
     import torch
 
+    import unlearnkit.core.registry
     import unlearnkit.helpers
-    import unlearnkit.registry
-    import unlearnkit.runner
+    import unlearnkit.run.runner
     from unlearnkit import DatasetSpec, hookimpl
-    from unlearnkit.config import build_config
-    from unlearnkit.registry import build_registry
-    from unlearnkit.resolve import resolve
-    from unlearnkit.tune import Objective, Task, tune_task
+    from unlearnkit.apps.tune import Objective, Task, tune_task
+    from unlearnkit.core.config import build_config
+    from unlearnkit.core.registry import build_registry
+    from unlearnkit.run.resolve import resolve
 
-    digits = unlearnkit.registry.get_registry().spec("dataset", "digits")
+    digits = unlearnkit.core.registry.get_registry().spec("dataset", "digits")
 
     def poisoned(options, root):
         data = digits.load()(options, root)
@@ -70,17 +70,17 @@ def test_tuning_never_evaluates_the_test_split(tiny_config, monkeypatch, tmp_pat
             )
 
     registry = build_registry(extra=[("poisoned", Plugin())])
-    monkeypatch.setattr(unlearnkit.registry, "get_registry", lambda: registry)
+    monkeypatch.setattr(unlearnkit.core.registry, "get_registry", lambda: registry)
     # plugins reach it through unlearnkit.helpers, which keeps the function once first asked for it
     monkeypatch.setattr(unlearnkit.helpers, "get_registry", lambda: registry, raising=False)
     seen = []
-    original_init = unlearnkit.runner.Workbench.__init__
+    original_init = unlearnkit.run.runner.Workbench.__init__
 
     def recording_init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
         seen.append(self.data)
 
-    monkeypatch.setattr(unlearnkit.runner.Workbench, "__init__", recording_init)
+    monkeypatch.setattr(unlearnkit.run.runner.Workbench, "__init__", recording_init)
     real = resolve(build_config([tiny_config, {"dataset": {"name": "poisoned"}, "method": {"name": "ga"}}]), registry)
     task = Task("GA", "ga", {}, GA_SPACE)
     storage = f"sqlite:///{tmp_path / 'study.sqlite'}"
@@ -106,7 +106,7 @@ def _finished_trials(db: Path) -> int:
 
 
 def test_tune_resumes_after_kill_and_writes_a_runnable_sweep(tiny_config, registry, tmp_path):
-    from unlearnkit.sweep import expand, load_sweep_file
+    from unlearnkit.apps.sweep import expand, load_sweep_file
 
     db, out = tmp_path / "study.sqlite", tmp_path / "tuned.yaml"
     args = [sys.executable, "-m", "unlearnkit", "tune", "--method", "GA=ga", "--trials", "3",

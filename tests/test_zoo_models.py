@@ -8,7 +8,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from unlearnkit.cli import app
+from unlearnkit.apps.cli import app
 
 CLASSES = ["cat", "dog", "person_17", "tree"]
 
@@ -88,7 +88,7 @@ def test_derived_layer_groups_of_tiny_offline_architectures():
     timm = pytest.importorskip("timm")
     import torchvision
 
-    from unlearnkit.layout import derive
+    from unlearnkit.models.layout import derive
     from unlearnkit.plugins.models import timm_models, torchvision_models
 
     expected = {
@@ -120,7 +120,7 @@ def test_describe_shows_derived_groups_and_options_override_them(registry):
     text = " ".join(result.output.split())
     assert "layer groups (derived from the module tree): conv1, bn1, layer1, layer2, layer3, layer4, fc" in text
     assert "middle: layer3" in text and "head: fc" in text
-    from unlearnkit.layout import completed_spec
+    from unlearnkit.models.layout import completed_spec
 
     entry = registry.get("model", "torchvision")
     options = registry.options("model", "torchvision", {"arch": "resnet18", "middle": "layer2"})
@@ -129,8 +129,8 @@ def test_describe_shows_derived_groups_and_options_override_them(registry):
 
 
 def test_name_arch_form_resolves_to_the_plugin_with_an_arch_option(registry):
-    from unlearnkit.config import build_config
-    from unlearnkit.resolve import resolve
+    from unlearnkit.core.config import build_config
+    from unlearnkit.run.resolve import resolve
 
     resolved = resolve(build_config([{"model": {"name": "torchvision:resnet50"}}]), registry)
     assert resolved.model.name == "torchvision" and resolved.model.options.arch == "resnet50"

@@ -4,7 +4,7 @@ The RWFT paper (RWFT, arXiv:2506.20893) and LoTUS (CVPR 2025) evaluate on CIFAR-
 ResNet-18. Both official formats are read without downloading: the binary version
 (``cifar-10-batches-bin``: fixed-size records, read with numpy, preferred) and the python version
 (``cifar-10-batches-py``: pickled dicts). Pickles are never handed to ``pickle.load``; they go
-through :func:`unlearnkit.dataio.read_cifar_pickle`, a restricted unpickler that resolves only
+through :func:`unlearnkit.helpers.read_cifar_pickle`, a restricted unpickler that resolves only
 numpy's array reconstructor to an inert stand-in and refuses every other global, so a crafted
 file cannot run code. ``download=true`` uses torchvision's downloader (python version).
 """

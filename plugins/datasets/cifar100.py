@@ -4,7 +4,7 @@ The RWFT paper (RWFT, arXiv:2506.20893) forgets CIFAR-100 classes 0-9; SSD and L
 The binary version (``cifar-100-binary``: ``train.bin``/``test.bin`` with a coarse and a fine
 label byte per record, class names in ``fine_label_names.txt``) is preferred; the python version
 (``cifar-100-python``) is read with the restricted unpickler of
-:func:`unlearnkit.dataio.read_cifar_pickle`, never with ``pickle.load``.
+:func:`unlearnkit.helpers.read_cifar_pickle`, never with ``pickle.load``.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class ImageFolderOptions(Options):
 
 
 def build_dataset(source: Path, name: str, options: ImageFolderOptions):
-    """Load ``source`` with :func:`unlearnkit.dataio.load_image_tree` into an ImageDataset."""
+    """Load ``source`` with :func:`unlearnkit.helpers.load_image_tree` into an ImageDataset."""
     import functools
 
     from unlearnkit import ImageDataset

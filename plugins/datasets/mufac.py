@@ -14,7 +14,7 @@ identities and is the test set here (``eval_split="val"`` takes the validation s
 Cleaning (``clean=true``, the default): MUFAC as published has copies within and across its
 splits (LoTUS, Spartalis et al., CVPR 2025, supplementary section 11; their
 ``notebooks/clean_MUFAC.ipynb`` finds them with equal pHashes and drops them, leaving a forget
-set of 1,062 of 6,575 training images). ``unlearnkit.dedup`` applies the same rules; what was
+set of 1,062 of 6,575 training images). ``unlearnkit.helpers.deduplicate`` applies the same rules; what was
 removed is written to the run folder as ``cleaning.json``. ``--forget benchmark`` forgets the
 cleaned benchmark forget set.
 """

@@ -25,7 +25,7 @@ Every combination with any target and selector is valid.
 
 Cost: the loss reads ``ctx.forget_logits_and_targets``, so with ``two-layer`` or ``adapters`` the
 frozen prefix of the network runs once per batch for the student and the original, and with
-``augment=false`` once for the whole forget set (``unlearnkit.prefix``). ``tolerance`` stops
+``augment=false`` once for the whole forget set (``unlearnkit.unlearning.prefix``). ``tolerance`` stops
 training at the start of the first epoch after one whose mean KL(target || model) over the forget
 batches (soft cross-entropy minus the target's entropy, measured during that epoch) is at most
 the tolerance; ``metrics.json`` then records ``unlearn.stopped_early``, ``epochs_run`` and

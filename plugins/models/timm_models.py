@@ -4,7 +4,7 @@ Built with ``timm.create_model(arch, pretrained=False, num_classes=K, in_chans=C
 (huggingface/pytorch-image-models, ``timm/models/_factory.py``), so nothing is downloaded;
 ``pretrained=true`` loads a local safetensors file instead (see ``zoo_common``). The head is the
 module timm's ``get_classifier()`` returns; the other layer groups come from the module tree
-(:mod:`unlearnkit.layout`). ``unlearn describe model timm:ARCH`` shows them; ``model.middle`` and
+(:mod:`unlearnkit.models.layout`). ``unlearn describe model timm:ARCH`` shows them; ``model.middle`` and
 ``model.head`` override them. Models with a fixed input size (ViTs) take ``kwargs={img_size: 32}``.
 """
 

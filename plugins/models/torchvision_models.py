@@ -3,7 +3,7 @@
 Built with ``torchvision.models.get_model(arch, weights=None, num_classes=K)`` (torchvision's
 model registry, https://pytorch.org/vision/stable/models.html), so nothing is downloaded;
 ``pretrained=true`` loads a local safetensors file instead (see ``zoo_common``). Layer groups
-come from the module tree (:mod:`unlearnkit.layout`); the head is the last linear layer under
+come from the module tree (:mod:`unlearnkit.models.layout`); the head is the last linear layer under
 torchvision's head attribute (``fc`` for ResNets, ``classifier`` for VGG, MobileNet,
 EfficientNet and ConvNeXt, ``heads`` for ViT, ``head`` for Swin). ``unlearn describe model
 torchvision:ARCH`` shows them; ``model.middle`` and ``model.head`` override them.

@@ -12,7 +12,7 @@ eval mode (running BatchNorm statistics used, not updated; no optimizer step). T
 tensor (conv, linear, biases and BatchNorm affine alike), not per layer. Ties at the threshold are
 broken by ``torch.topk``, so exactly ``floor(ratio * N)`` entries train.
 
-The engine enforces the mask (``unlearnkit.selection.MaskEnforcer``):
+The engine enforces the mask (``unlearnkit.unlearning.selection.MaskEnforcer``):
 
 * ``mask_mode="restore"`` (default, the current reference after its "Fix weight decay #33"):
   masked-out entries are put back to their original value after every step, so they are
