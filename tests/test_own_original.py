@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 from typer.testing import CliRunner
 
-from unlearnkit.cli import app
+from unlearnkit.apps.cli import app
 
 # small-cnn of width 8 on digits, one RWFT epoch, accuracy only: a run takes about a second.
 FAST = [
@@ -165,8 +165,36 @@ def test_show_refuses_a_folder_without_report(tmp_path):
 
 
 def test_sample_request_is_count_and_sha256_of_sorted_ids():
-    from unlearnkit.deletion_report import sample_ids_sha256
+    from unlearnkit.run.deletion_report import sample_ids_sha256
 
     expected = hashlib.sha256(b"2\n10\n33\n").hexdigest()
     assert sample_ids_sha256([33, 2, 10]) == expected  # numeric order, not "10" < "2"
     assert sample_ids_sha256(["b.png", "a.png"]) == hashlib.sha256(b"a.png\nb.png\n").hexdigest()
+
+
+def test_a_forget_list_on_the_users_own_weights_is_the_practitioners_path(tmp_path, weights, cache_dir):
+    """--original and --forget-list compose: the report names the user's file, the listed samples
+    and the list's hash; the gold standard is retrained without exactly those samples."""
+    from unlearnkit.run.deletion_report import sample_ids_sha256
+
+    listed = list(range(5, 400, 9))  # 44 training indices of several classes
+    request = tmp_path / "request.txt"
+    request.write_text("# deletion request 7\n" + "\n".join(map(str, listed)) + "\n")
+    args = ["run", "--original", str(weights["good"]), "--forget-list", str(request), "--reference", "retrain"]
+    args += ["--method", "rwft", "--target", "uniform"]  # the reweight target is class-only (refused)
+    result = invoke(*args, "--out", str(tmp_path / "runs"), "--cache-dir", cache_dir, *FAST, "--json")
+    assert result.exit_code == 0, result.output
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    split = json.loads((run_dir / "split.json").read_text())
+    assert split["kind"] == "samples" and split["sizes"]["train_forget"] == len(listed)
+    assert split["request"]["sha256"] == sha256(request) and split["request"]["samples"] == len(listed)
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["weights"]["before"]["sha256"] == sha256(weights["good"])
+    assert report["request"]["kind"] == "samples" and report["request"]["list"]["sha256"] == sha256(request)
+    assert report["request"]["sha256"] == sample_ids_sha256(listed)
+    rows = {r["metric"]: r for r in report["evidence"]}
+    assert rows["acc_f_train"]["reference_kind"] == "retrained"
+    # the gold standard is a cache entry keyed by the forget set: retrained without exactly these samples
+    models = json.loads((run_dir / "models.json").read_text())
+    entry = json.loads((Path(cache_dir) / "models" / f"{models['retrained']['key']}.json").read_text())
+    assert entry["parts"]["excluded"] == split["fingerprint"] and entry["parts"]["excluded_count"] == len(listed)
