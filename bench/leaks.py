@@ -15,9 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
-from unlearnkit.data import make_scenario
-from unlearnkit.leaks import detect_leaks, phash
-from unlearnkit.registry import get_registry
+from unlearnkit.core.registry import get_registry
+from unlearnkit.data.leaks import detect_leaks, phash
+from unlearnkit.data.scenarios import make_scenario
 
 
 def load(name: str, root: str | None):
@@ -45,9 +45,10 @@ def time_hashing(data, n: int = 2000) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--thresholds", default="0,2,4")
-    parser.add_argument("--mnist", default="/work/shared/datasets/mnist")
-    parser.add_argument("--fashion-mnist", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--cifar10", default="/work/shared/datasets/cifar10-jpeg")
+    # Without a folder each dataset plugin looks in its usual places (data/..., the Debian package).
+    parser.add_argument("--mnist", default=None, help="folder of the MNIST IDX files")
+    parser.add_argument("--fashion-mnist", default=None, help="folder of the Fashion-MNIST IDX files")
+    parser.add_argument("--cifar10", default=None, help="the CIFAR-10 image folder (train/ and test/ by class)")
     args = parser.parse_args()
     thresholds = [int(t) for t in args.thresholds.split(",")]
     sources = [
