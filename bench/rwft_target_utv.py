@@ -9,7 +9,7 @@ RWFT cell of the same class and seed reached.
 Usage::
 
     UNLEARNKIT_CACHE_DIR=/tmp/ft4cache .venv/bin/python bench/rwft_target_utv.py \\
-        --dataset fashion-mnist --classes 0,1,2,3,4 --seeds 1,10 --db t4.sqlite
+        --dataset fashion-mnist --classes 0,1,2,3,4 --seeds 1,10 --db t4.sqlite [--explain]
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ def main() -> None:
     parser.add_argument("--classes", default="0")
     parser.add_argument("--seeds", default="1")
     parser.add_argument("--db", help="sweep database whose RWFT cells to show beside the bound")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print the mean target and the mean retrained output over the forget samples, and how often "
+        "their arg-max agree (where the target points the forgotten samples, and where retraining does)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -60,6 +66,14 @@ def main() -> None:
                 for label, metrics in sorted(cells):
                     line += f"  {label} {json.loads(metrics)['utv_train']['values']['unlearned']:.4f}"
             print(line, flush=True)
+            if args.explain:
+                names = bench.data.classes
+                for label, dist in (("target", target), ("retrained", p_r)):
+                    mean = dist.mean(0)
+                    top = mean.argsort(descending=True)[:3].tolist()
+                    print(f"    mean {label:9s}: " + ", ".join(f"{names[k]} {mean[k]:.3f}" for k in top), flush=True)
+                agree = (target.argmax(1) == p_r.argmax(1)).float().mean()
+                print(f"    arg-max of target and retrained agree on {agree:.1%} of the forget samples", flush=True)
 
 
 if __name__ == "__main__":
