@@ -177,7 +177,7 @@ def test_sweep_logs_one_mlflow_run_per_cell_grouped_by_sweep(tiny_config, regist
     experiment = client.get_experiment_by_name("observed")
     runs = client.search_runs([experiment.experiment_id])
     assert sorted(r.data.tags["unlearnkit.label"] for r in runs) == ["GA", "RWFT-2"]
-    assert {r.data.tags["unlearnkit.apps.sweep"] for r in runs} == {"observed"}
+    assert {r.data.tags["unlearnkit.sweep"] for r in runs} == {"observed"}
     assert all("acc_f_test/unlearned" in r.data.metrics for r in runs)
 
 
