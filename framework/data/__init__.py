@@ -1,0 +1,3 @@
+"""Data: datasets as tensors, forget scenarios and their splits, forget lists, dataset readers,
+duplicate and leak detection. Builds on core only.
+"""
