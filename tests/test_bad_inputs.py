@@ -152,6 +152,10 @@ USAGE_CASES = [
     (["sweep", "--method", "rwft", "--executor", "dask"], "unknown executor 'dask'; accepted: local, ray"),
     (["sweep", "--method", "rwft", "--seeds", "a,b"], "expected comma-separated ints"),
     (["sweep", "--preset", "nope"], "unknown preset 'nope'; available:"),
+    (
+        ["sweep", "--method", "RWFT-2-O fast=rwft selector=two-layer", "--dry-run"],
+        "unknown method 'RWFT-2-O'; accepted: bad-teacher",
+    ),
     (["report", "missing.sqlite"], "database 'missing.sqlite' not found"),
 ]
 

@@ -343,6 +343,22 @@ def parse_method_flag(text: str) -> MethodEntry:
     return MethodEntry(label=label, name=names if len(names) > 1 else names[0], set=sets)
 
 
+def check_method_flags(texts: list[str] | None, registry: Any) -> None:
+    """A method the user names with ``--method`` must exist (a preset's may be skipped when not installed).
+
+    The usual slip is a label with a space, ``-m "RWFT-2-O fast=rwft ..."``: its first word then
+    reads as the method name, so the message says how a label is written.
+    """
+    for text in texts or []:
+        entry = parse_method_flag(text)
+        if not any(_installed(registry, "method", name) for name in entry.names):
+            raise UsageError(
+                f"--method {text!r}: unknown method {' | '.join(entry.names)!r}; accepted: "
+                f"{', '.join(registry.names('method'))} (a label goes before '=' without spaces: "
+                "'LABEL=NAME key=value ...')"
+            )
+
+
 def override(spec: SweepSpec, **axes: Any) -> SweepSpec:
     """Replace axes given on the command line (None = keep the spec's)."""
     data = spec.model_dump()

@@ -97,6 +97,7 @@ def sweep_command(
     from unlearnkit.apps.store import Store, default_db
     from unlearnkit.apps.sweep import (
         check_data,
+        check_method_flags,
         expand,
         override,
         parse_method_flag,
@@ -135,6 +136,7 @@ def sweep_command(
     if observe:
         runtime["observer"] = {name: {} for name in _csv(observe) or []}
     registry = get_registry()
+    check_method_flags(method, registry)
     plan = expand(spec, registry, runtime)
     if spec.needs_data:
         check_data(plan, registry)

@@ -319,7 +319,7 @@ def tune_command(
     data_root: str | None,
 ) -> None:
     """The body of ``unlearn tune``."""
-    from unlearnkit.apps.sweep import _installed, override, parse_method_flag, spec_from_flags
+    from unlearnkit.apps.sweep import _installed, check_method_flags, override, parse_method_flag, spec_from_flags
     from unlearnkit.apps.sweep_cli import _classes
     from unlearnkit.core.config import apply_set, build_config, parse_value
     from unlearnkit.core.registry import get_registry
@@ -349,6 +349,7 @@ def tune_command(
         )
     objective_ = Objective.parse(objective)
     registry = get_registry()
+    check_method_flags(method, registry)
     registry.get("metric", objective_.metric)
     overrides = parse_space(space or [])
     scenarios = [{"classes": [c]} for c in _classes(classes)] if classes else spec.scenarios()[:1]
