@@ -17,12 +17,10 @@ from collections import defaultdict
 db = sqlite3.connect(sys.argv[1])
 rows = db.execute("select label, forget, seed, metrics from cells where status='ok'").fetchall()
 by = defaultdict(list)
-cells = defaultdict(set)
 per_cell = defaultdict(dict)
 for label, forget, seed, metrics in rows:
     m = {k: v["values"] for k, v in json.loads(metrics).items()}
     by[label].append(m)
-    cells[label].add((forget, seed))
     per_cell[(forget, seed)][label] = m["utv_train"]["unlearned"]
 PRESET_ORDER = ["RWFT-2-O", "RWFT-O", "RW-A", "TRW-2-O", "FT", "RL", "GA", "SalUn", "SVD"]
 order = [name for name in PRESET_ORDER if name in by] + sorted(set(by) - set(PRESET_ORDER))

@@ -526,7 +526,7 @@ def execute_cell(config: dict[str, Any], keep_outputs: bool = False, threads: in
 
         # The report's payload comes from the outputs in memory; the file is written only when kept.
         cfg = dict(config, save_outputs=keep_outputs)
-        result = run(cfg, write=True)
+        result = run(cfg, write=True, outputs=True)
         payload: dict[str, Any] = {
             "status": "ok",
             "metrics": {m.name: m.as_dict() for m in result.metrics},
@@ -561,7 +561,7 @@ def _outputs_payload(result: Any, config: dict[str, Any]) -> dict[str, Any]:
     from unlearnkit.core.maths import confusion_matrix
 
     out: dict[str, Any] = {}
-    produced = result.output_tensors() if result.output_tensors else {}
+    produced = result.output_tensors()
     tensors = {name: t.detach().cpu().numpy() for name, t in produced.items()}
     classes = result.scenario["classes"]  # the runner records the dataset's class names
     # A metric that already computed them (the confusion metric's artifact, documented in docs/sweeps.md).

@@ -70,7 +70,8 @@ class RunResult:
     model: Any = None  # the unlearned model itself (not serialised; the Python API returns it)
     unlearn: dict[str, Any] = field(default_factory=dict)  # what the method recorded (early stop, ...)
     # Per-sample softmax outputs of every model on every split, computed on demand (not serialised
-    # unless save_outputs): sweeps read them from memory instead of writing and re-reading a file.
+    # unless save_outputs), set only by run(..., outputs=True): it keeps the evaluation context and
+    # its three models alive. Sweeps read it instead of writing and re-reading a file.
     output_tensors: Callable[[], dict[str, torch.Tensor]] | None = field(default=None, repr=False)
 
     def metrics_dict(self) -> dict[str, Any]:
@@ -385,8 +386,12 @@ def run(
     registry: Registry | None = None,
     reporter: Reporter | None = None,
     write: bool = True,
+    outputs: bool = False,
 ) -> RunResult:
-    """Run one unlearning experiment end to end and (with ``write``) store it in a new run folder."""
+    """Run one unlearning experiment end to end and (with ``write``) store it in a new run folder.
+
+    With ``outputs`` the result's ``output_tensors()`` gives every model's outputs on every split.
+    """
     registry = registry or get_registry()
     if isinstance(config, dict):
         from unlearnkit.core.config import build_config
@@ -407,6 +412,8 @@ def run(
             error = f"{type(exc).__name__}: {exc}"
             call_observers(registry.pm, "on_run_end", status="failed", result=None, error=error, run_dir=None)
             raise
+        if not outputs:
+            result.output_tensors = None  # let the evaluation context and its models go
         # Observers get a copy: whatever they do to it cannot reach the returned result.
         observed = copy.deepcopy({**result.metrics_dict(), "plugins": result.plugins})
         call_observers(registry.pm, "on_run_end", status="ok", result=observed, error=None, run_dir=result.run_dir)
