@@ -3,9 +3,13 @@
 Per method, over the finished cells: mean ± std of the per-sample UTV, of its per-cell ratio to the
 retrain-vs-retrain floor, of the marginal UTV and its ratio, of the MIA-NN gap to the retrained
 model, and ACC_r / ACC_f on test; then which method is closest to the retrained model in each cell,
-and the per-cell UTV table. Needs the preset's metrics (utv with floor=true, mia-nn, accuracy).
+and the per-cell UTV table; with --mia, the per-class MIA-NN table (the RWFT paper's Table 1 layout).
+With several seeds, "± seeds" is the std over the per-seed means (each a mean over the classes), the
+RWFT paper's "mean ± std over seeds"; "± cells" the std over every cell. Several databases (one sweep
+per seed run side by side) are read as one; a cell present in two counts once. Needs the preset's
+metrics (utv with floor=true, mia-nn, accuracy).
 
-    python bench/table4_summary.py t4.sqlite
+    python bench/table4_summary.py t4.sqlite [t4-s10.sqlite ...] [--mia]
 """
 
 import json
@@ -14,23 +18,75 @@ import statistics as st
 import sys
 from collections import defaultdict
 
-db = sqlite3.connect(sys.argv[1])
-rows = db.execute("select label, forget, seed, metrics from cells where status='ok'").fetchall()
+paths = [a for a in sys.argv[1:] if not a.startswith("--")]
+rows = {}
+for path in paths:
+    for key, *row in sqlite3.connect(path).execute(
+        "select key, label, forget, seed, metrics from cells where status='ok'"
+    ):
+        rows[key] = row
 by = defaultdict(list)
 per_cell = defaultdict(dict)
-for label, forget, seed, metrics in rows:
+mia_cell = defaultdict(dict)
+for label, forget, seed, metrics in rows.values():
     m = {k: v["values"] for k, v in json.loads(metrics).items()}
+    m["_seed"] = seed
     by[label].append(m)
     per_cell[(forget, seed)][label] = m["utv_train"]["unlearned"]
+    mia_cell[(forget, seed)][label] = m["mia_nn"]["unlearned"]
+    mia_cell[(forget, seed)]["Retrain"] = m["mia_nn"]["retrained"]
+    mia_cell[(forget, seed)]["Original"] = m["mia_nn"]["original"]
+seeds = sorted({m["_seed"] for ms_ in by.values() for m in ms_})
+per_seed_cells = {s: sum(1 for c in per_cell if c[1] == s) for s in seeds}
+if len(set(per_seed_cells.values())) > 1:
+    print(f"note: the seeds have different numbers of classes {per_seed_cells}: per-seed means are not comparable\n")
 PRESET_ORDER = ["RWFT-2-O", "RWFT-O", "RW-A", "TRW-2-O", "FT", "RL", "GA", "SalUn", "SVD"]
 order = [name for name in PRESET_ORDER if name in by] + sorted(set(by) - set(PRESET_ORDER))
 
 
-def ms(xs, f="{:.3f}"):
+def ms(xs, f="{:.3f}", cells=None):
+    """mean ± std; with the cells' seeds given and more than one seed, the std over the per-seed means."""
+    if cells is not None and len(seeds) > 1:
+        per_seed = defaultdict(list)
+        for x, m in zip(xs, cells, strict=True):
+            per_seed[m["_seed"]].append(x)
+        means = [st.mean(v) for v in per_seed.values()]
+        return (f + " ± " + f).format(st.mean(xs), st.pstdev(means))
     xs = [x for x in xs if x is not None]
     if not xs:
         return "-"
     return (f + " ± " + f).format(st.mean(xs), st.pstdev(xs)) if len(xs) > 1 else f.format(xs[0])
+
+
+print(f"seeds {seeds}; ± = " + ("std over the per-seed means" if len(seeds) > 1 else "std over the cells") + "\n")
+
+
+def col(cells, value, f="{:.3f}"):
+    return ms([value(m) for m in cells], f, cells)
+
+
+def utv(m):
+    return m["utv_train"]["unlearned"]
+
+
+def utv_ratio(m):
+    return m["utv_train"]["unlearned"] / m["utv_train"]["retrained"]
+
+
+def marginal(m):
+    return m["utv_marginal_train"]["unlearned"]
+
+
+def marginal_ratio(m):
+    return m["utv_marginal_train"]["unlearned"] / m["utv_marginal_train"]["retrained"]
+
+
+def mia_gap(m, who="unlearned"):
+    return abs(m["mia_nn"][who] - m["mia_nn"]["retrained"])
+
+
+def acc(split, who="unlearned"):
+    return lambda m: m[split][who]
 
 
 print(
@@ -38,22 +94,22 @@ print(
 )
 print("|---|---:|---|---|---|---|---|---|---|")
 for label in order:
-    ms_ = by[label]
-    utv = [m["utv_train"]["unlearned"] for m in ms_]
-    ratio = [m["utv_train"]["unlearned"] / m["utv_train"]["retrained"] for m in ms_]
-    mutv = [m["utv_marginal_train"]["unlearned"] for m in ms_]
-    mratio = [m["utv_marginal_train"]["unlearned"] / m["utv_marginal_train"]["retrained"] for m in ms_]
-    gap = [abs(m["mia_nn"]["unlearned"] - m["mia_nn"]["retrained"]) for m in ms_]
+    c = by[label]
     print(
-        f"| {label} | {len(ms_)} | {ms(utv)} | {ms(ratio, '{:.2f}')} | {ms(mutv)} | {ms(mratio, '{:.2f}')} | {ms(gap, '{:.1f}')} "
-        f"| {ms([m['acc_r_test']['unlearned'] for m in ms_], '{:.2f}')} | {ms([m['acc_f_test']['unlearned'] for m in ms_], '{:.2f}')} |"
+        f"| {label} | {len(c)} | {col(c, utv)} | {col(c, utv_ratio, '{:.2f}')} | {col(c, marginal)} "
+        f"| {col(c, marginal_ratio, '{:.2f}')} | {col(c, mia_gap, '{:.1f}')} "
+        f"| {col(c, acc('acc_r_test'), '{:.2f}')} | {col(c, acc('acc_f_test'), '{:.2f}')} |"
     )
 ref = by[order[0]]
 print(
-    f"| floor (retrain vs retrain) | {len(ref)} | {ms([m['utv_train']['retrained'] for m in ref])} | 1 | {ms([m['utv_marginal_train']['retrained'] for m in ref])} | 1 | 0 | {ms([m['acc_r_test']['retrained'] for m in ref], '{:.2f}')} | {ms([m['acc_f_test']['retrained'] for m in ref], '{:.2f}')} |"
+    f"| floor (retrain vs retrain) | {len(ref)} | {col(ref, lambda m: m['utv_train']['retrained'])} | 1 "
+    f"| {col(ref, lambda m: m['utv_marginal_train']['retrained'])} | 1 | 0 "
+    f"| {col(ref, acc('acc_r_test', 'retrained'), '{:.2f}')} | {col(ref, acc('acc_f_test', 'retrained'), '{:.2f}')} |"
 )
 print(
-    f"| original | {len(ref)} | {ms([m['utv_train']['original'] for m in ref])} | | | | {ms([abs(m['mia_nn']['original'] - m['mia_nn']['retrained']) for m in ref], '{:.1f}')} | {ms([m['acc_r_test']['original'] for m in ref], '{:.2f}')} | {ms([m['acc_f_test']['original'] for m in ref], '{:.2f}')} |"
+    f"| original | {len(ref)} | {col(ref, lambda m: m['utv_train']['original'])} | | | "
+    f"| {col(ref, lambda m: mia_gap(m, 'original'), '{:.1f}')} "
+    f"| {col(ref, acc('acc_r_test', 'original'), '{:.2f}')} | {col(ref, acc('acc_f_test', 'original'), '{:.2f}')} |"
 )
 # per cell: which method is closest to the retrained model, and the per-class table
 wins = defaultdict(int)
@@ -66,3 +122,17 @@ for key, utvs in sorted(per_cell.items()):
     print(
         f"| {key[0]} s{key[1]} | " + " | ".join(f"{utvs[name]:.3f}" if name in utvs else "-" for name in order) + " |"
     )
+
+if "--mia" in sys.argv:
+    # The RWFT paper's Table 1 layout: MIA-NN (%) per forgotten class, mean over the seeds.
+    classes = sorted({key[0] for key in mia_cell}, key=lambda c: int(c.split("=")[1]))
+    cols = ["Original", "Retrain", *order]
+    print("\nMIA-NN (%) per class, mean over seeds:\n")
+    print("| class | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    for cls in classes:
+        cells = [v for (c, _), v in mia_cell.items() if c == cls]
+        vals = [
+            st.mean([v[name] for v in cells if name in v]) if any(name in v for v in cells) else None for name in cols
+        ]
+        print(f"| {cls} | " + " | ".join("-" if v is None else f"{v:.1f}" for v in vals) + " |")
