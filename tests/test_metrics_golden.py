@@ -280,6 +280,23 @@ def test_ulira_loo_separable_and_indistinguishable():
     assert 0.5 <= acc < 0.6 and 0.4 < auc < 0.6
 
 
+def test_ulira_signal_logit_scaled_or_probability():
+    import math
+
+    from unlearnkit.plugins.metrics.u_lira import phi
+
+    class Ev:  # two samples: p_y = 3/4 (label 1) and p_y = 1/2 (label 0)
+        def logits(self, subject, split):
+            return torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0]])
+
+        def labels(self, split):
+            return torch.tensor([1, 0])
+
+    # logit scaling: log p_y - log(1 - p_y) = log 3 and 0
+    assert phi(Ev(), "unlearned", "train_forget").tolist() == pytest.approx([math.log(3.0), 0.0], abs=1e-6)
+    assert phi(Ev(), "unlearned", "train_forget", "prob").tolist() == pytest.approx([0.75, 0.5], abs=1e-6)
+
+
 # --- notes instead of silent disappearance -------------------------------------------------------
 
 

@@ -11,7 +11,11 @@ retrained models with class-conditional statistics, which is what this implement
   shadows come through the model cache (unlearned ones as cached outputs keyed by the method
   config), so a second evaluation trains and unlearns nothing;
 * signal: ``phi = log p_y - log sum_{c != y} p_c`` (logit-scaled true-class probability, from
-  logits) on the train-forget samples;
+  logits; LiRA's choice) on the train-forget samples, or with ``signal="prob"`` ``p_y`` itself.
+  The difference matters for class forgetting: a retrained model gives a class it never saw
+  ``p_y`` around 1e-6 (phi about -14 on Fashion-MNIST), while a method that stops at ACC_f 0
+  may leave 1e-3 (phi about -6). UTV and accuracy cannot see that gap; the logit-scaled
+  attack separates it almost perfectly, an attack on ``p_y`` (both near 0) hardly at all;
 * leave-one-out over the k seeds: fit one Gaussian to all ``phi`` of the other unlearned models
   and one to the other retrained models (pooled over samples and models: with 2 models per side
   a per-example variance is meaningless), score the held-out ``U_i`` (label 1) and ``R_i``
@@ -35,12 +39,19 @@ class ULiRAOptions(Options):
     split: Literal["train_forget", "test_forget"] = Field(
         "train_forget", description="samples attacked (RWFT paper: the forget set, train_forget)"
     )
+    signal: Literal["logit", "prob"] = Field(
+        "logit",
+        description="per-sample signal: logit-scaled p_y (LiRA) or the probability p_y (the RWFT paper does not say)",
+    )
 
 
-def phi(ev, subject, split):
+def phi(ev, subject, split, signal="logit"):
     from unlearnkit.helpers import logit_scaled
 
-    return logit_scaled(ev.logits(subject, split), ev.labels(split)).numpy()
+    logits, labels = ev.logits(subject, split), ev.labels(split)
+    if signal == "prob":
+        return logits.float().softmax(1).gather(1, labels.view(-1, 1)).flatten().numpy()
+    return logit_scaled(logits, labels).numpy()
 
 
 def loo_attack(phi_in, phi_out):
@@ -70,8 +81,8 @@ def compute(ev, subject, options):
 
         raise MetricUnavailable(f"split {options.split!r} is empty")
     seeds = [ev.seed + i for i in range(options.k)]
-    phi_in = [phi(ev, ev.shadow(subject, s), options.split) for s in seeds]
-    phi_out = [phi(ev, ev.shadow("retrained", s), options.split) for s in seeds]
+    phi_in = [phi(ev, ev.shadow(subject, s), options.split, options.signal) for s in seeds]
+    phi_out = [phi(ev, ev.shadow("retrained", s), options.split, options.signal) for s in seeds]
     acc, auc = loo_attack(phi_in, phi_out)
     return {"u_lira_acc": 100.0 * acc, "u_lira_auc": 100.0 * auc}
 
