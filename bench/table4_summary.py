@@ -21,16 +21,15 @@ from collections import defaultdict
 paths = [a for a in sys.argv[1:] if not a.startswith("--")]
 rows = {}
 for path in paths:
-    for key, *row in sqlite3.connect(path).execute(
-        "select key, label, forget, seed, metrics from cells where status='ok'"
-    ):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # read-only: a missing file is an error, not a new one
+    for key, *row in db.execute("select key, label, forget, seed, metrics from cells where status='ok'"):
         rows[key] = row
 by = defaultdict(list)
 per_cell = defaultdict(dict)
 mia_cell = defaultdict(dict)
 for label, forget, seed, metrics in rows.values():
     m = {k: v["values"] for k, v in json.loads(metrics).items()}
-    m["_seed"] = seed
+    m["_seed"], m["_class"] = seed, forget
     by[label].append(m)
     per_cell[(forget, seed)][label] = m["utv_train"]["unlearned"]
     mia_cell[(forget, seed)][label] = m["mia_nn"]["unlearned"]
@@ -116,12 +115,20 @@ wins = defaultdict(int)
 for utvs in per_cell.values():
     wins[min(utvs, key=utvs.get)] += 1
 print("\nlowest UTV per cell:", dict(wins), "over", len(per_cell), "cells")
-print("\n| cell | " + " | ".join(order) + " |")
-print("|---|" + "---|" * len(order))
-for key, utvs in sorted(per_cell.items()):
-    print(
-        f"| {key[0]} s{key[1]} | " + " | ".join(f"{utvs[name]:.3f}" if name in utvs else "-" for name in order) + " |"
-    )
+print("\nUTV train per class, mean over the seeds present (their number in brackets):\n")
+print("| class | floor | " + " | ".join(order) + " |")
+print("|---|---:|" + "---:|" * len(order))
+floors = defaultdict(list)
+for m in by[order[0]]:
+    floors[m["_class"]].append(m["utv_train"]["retrained"])
+for cls in sorted({key[0] for key in per_cell}, key=lambda c: int(c.split("=")[1])):
+    cells = [utvs for (c, _), utvs in per_cell.items() if c == cls]
+    means = [
+        f"{st.mean([u[name] for u in cells if name in u]):.3f}" if any(name in u for u in cells) else "-"
+        for name in order
+    ]
+    floor = f"{st.mean(floors[cls]):.3f}" if floors[cls] else "-"
+    print(f"| {cls} ({len(cells)}) | {floor} | " + " | ".join(means) + " |")
 
 if "--mia" in sys.argv:
     # The RWFT paper's Table 1 layout: MIA-NN (%) per forgotten class, mean over the seeds.
