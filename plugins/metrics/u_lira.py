@@ -47,11 +47,11 @@ class ULiRAOptions(Options):
 
 
 def phi(ev, subject, split, signal="logit"):
-    from unlearnkit.helpers import logit_scaled
+    from unlearnkit.helpers import logit_scaled, true_class_probability
 
     logits, labels = ev.logits(subject, split), ev.labels(split)
     if signal == "prob":
-        return logits.float().softmax(1).gather(1, labels.view(-1, 1)).flatten().numpy()
+        return true_class_probability(logits.float().softmax(1), labels).numpy()
     return logit_scaled(logits, labels).numpy()
 
 
