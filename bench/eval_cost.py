@@ -3,9 +3,10 @@
 The target: evaluating every non-shadow metric costs at most 1.5 x one inference pass of the
 original, unlearned and retrained models over all splits. "Non-shadow" excludes the metrics
 that need models of other seeds (``u-lira``, ``rmia`` and the floors of ``utv``/``jsd``/
-``activation-distance``, turned off here) and ``relearn`` (it fine-tunes the models); ``zrf``'s randomly initialised model is included. The
-inference pass is what any evaluation must do at least once: the three models' logits on
-train-forget, train-retain and test (test-forget/test-retain are slices of test). The metric
+``activation-distance``, turned off here) and ``relearn`` (it fine-tunes the models); ``zrf``'s
+randomly initialised model is included. The inference pass is what any evaluation must do at
+least once: the three models' logits on train-forget, train-retain and test (test-forget/test-retain
+are slices of test). The metric
 time includes that pass (a fresh EvalContext computes the outputs the metrics read), so the
 ratio is total evaluation time / bare inference time. The metrics are evaluated as
 ``unlearn run`` does, in one ``compute_metrics`` call (the ``per_model`` attacks run in threads

@@ -3,7 +3,7 @@
 Per method, over the finished cells: mean ± std of the per-sample UTV, of its per-cell ratio to the
 retrain-vs-retrain floor, of the marginal UTV and its ratio, of the MIA-NN gap to the retrained
 model, and ACC_r / ACC_f on test; then which method is closest to the retrained model in each cell,
-and the per-cell UTV table; with --mia, the per-class MIA-NN table (the RWFT paper's Table 1 layout).
+and the per-class UTV table (mean over the seeds); with --mia, the per-class MIA-NN table (the RWFT paper's Table 1 layout).
 With several seeds, "± seeds" is the std over the per-seed means (each a mean over the classes), the
 RWFT paper's "mean ± std over seeds"; "± cells" the std over every cell. Several databases (one sweep
 per seed run side by side) are read as one; a cell present in two counts once. Needs the preset's
@@ -25,17 +25,26 @@ for path in paths:
     for key, *row in db.execute("select key, label, forget, seed, metrics from cells where status='ok'"):
         rows[key] = row
 by = defaultdict(list)
-per_cell = defaultdict(dict)
-mia_cell = defaultdict(dict)
+per_cell = defaultdict(dict)  # (class, seed) -> label -> the cell's metric values
 for label, forget, seed, metrics in rows.values():
     m = {k: v["values"] for k, v in json.loads(metrics).items()}
     m["_seed"], m["_class"] = seed, forget
     by[label].append(m)
-    per_cell[(forget, seed)][label] = m["utv_train"]["unlearned"]
-    mia_cell[(forget, seed)][label] = m["mia_nn"]["unlearned"]
-    mia_cell[(forget, seed)]["Retrain"] = m["mia_nn"]["retrained"]
-    mia_cell[(forget, seed)]["Original"] = m["mia_nn"]["original"]
+    per_cell[(forget, seed)][label] = m
 seeds = sorted({m["_seed"] for ms_ in by.values() for m in ms_})
+classes = sorted({key[0] for key in per_cell}, key=lambda c: int(c.split("=")[1]))
+
+
+def class_mean(cls, label, value):
+    """Mean of ``value(m)`` over the seeds' cells of one class and method; None when it has none."""
+    xs = [value(per[label]) for (c, _), per in per_cell.items() if c == cls and label in per]
+    return st.mean(xs) if xs else None
+
+
+def fmt(x, f):
+    return "-" if x is None else f.format(x)
+
+
 per_seed_cells = {s: sum(1 for c in per_cell if c[1] == s) for s in seeds}
 if len(set(per_seed_cells.values())) > 1:
     print(f"note: the seeds have different numbers of classes {per_seed_cells}: per-seed means are not comparable\n")
@@ -112,34 +121,25 @@ print(
 )
 # per cell: which method is closest to the retrained model, and the per-class table
 wins = defaultdict(int)
-for utvs in per_cell.values():
-    wins[min(utvs, key=utvs.get)] += 1
+for per in per_cell.values():
+    wins[min(per, key=lambda label: utv(per[label]))] += 1
 print("\nlowest UTV per cell:", dict(wins), "over", len(per_cell), "cells")
 print("\nUTV train per class, mean over the seeds present (their number in brackets):\n")
 print("| class | floor | " + " | ".join(order) + " |")
 print("|---|---:|" + "---:|" * len(order))
-floors = defaultdict(list)
-for m in by[order[0]]:
-    floors[m["_class"]].append(m["utv_train"]["retrained"])
-for cls in sorted({key[0] for key in per_cell}, key=lambda c: int(c.split("=")[1])):
-    cells = [utvs for (c, _), utvs in per_cell.items() if c == cls]
-    means = [
-        f"{st.mean([u[name] for u in cells if name in u]):.3f}" if any(name in u for u in cells) else "-"
-        for name in order
-    ]
-    floor = f"{st.mean(floors[cls]):.3f}" if floors[cls] else "-"
-    print(f"| {cls} ({len(cells)}) | {floor} | " + " | ".join(means) + " |")
+for cls in classes:
+    n = sum(1 for c, _ in per_cell if c == cls)
+    floor = class_mean(cls, order[0], lambda m: m["utv_train"]["retrained"])
+    means = [fmt(class_mean(cls, name, utv), "{:.3f}") for name in order]
+    print(f"| {cls} ({n}) | {fmt(floor, '{:.3f}')} | " + " | ".join(means) + " |")
 
 if "--mia" in sys.argv:
     # The RWFT paper's Table 1 layout: MIA-NN (%) per forgotten class, mean over the seeds.
-    classes = sorted({key[0] for key in mia_cell}, key=lambda c: int(c.split("=")[1]))
-    cols = ["Original", "Retrain", *order]
     print("\nMIA-NN (%) per class, mean over seeds:\n")
-    print("| class | " + " | ".join(cols) + " |")
-    print("|---|" + "---:|" * len(cols))
+    print("| class | Original | Retrain | " + " | ".join(order) + " |")
+    print("|---|" + "---:|" * (len(order) + 2))
     for cls in classes:
-        cells = [v for (c, _), v in mia_cell.items() if c == cls]
-        vals = [
-            st.mean([v[name] for v in cells if name in v]) if any(name in v for v in cells) else None for name in cols
-        ]
-        print(f"| {cls} | " + " | ".join("-" if v is None else f"{v:.1f}" for v in vals) + " |")
+        # every method's cells share the original and retrained models, so the first method's give them
+        vals = [class_mean(cls, order[0], acc("mia_nn", who)) for who in ("original", "retrained")]
+        vals += [class_mean(cls, name, acc("mia_nn")) for name in order]
+        print(f"| {cls} | " + " | ".join(fmt(v, "{:.1f}") for v in vals) + " |")
