@@ -24,9 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 GRID = [
     {},  # the plugin's defaults
+    {"mass_from": "sample"},  # each forget sample's own leftover mass sets its tilt (the previous default)
+    {"mass_from": "model"},  # only whether the original fits its retained training samples
     {"similarity": "head", "tau": 0.1, "beta": 10.0, "mass_none": None},  # the literal reading of the text
     {"similarity": "head"},  # head similarity, tau 1, beta 10, weighted by the leftover mass
     {"similarity": "head", "tau": 0.5, "beta": None, "mass_none": None},
@@ -44,13 +47,11 @@ def utv_pair(q, p_r):
     return total_variation(q, p_r).mean().item(), marginal
 
 
-def target_utv(build, options, logits, removed, head, p_r):
+def target_utv(build, options, logits, removed, extra, p_r):
+    """UTV of the target built in batches of 32; ``extra`` holds the factory's keyword inputs (head, retain outputs)."""
     import torch
 
-    parts = [
-        build(logits[i : i + 32], removed[i : i + 32], None, options, head_weight=head)
-        for i in range(0, len(logits), 32)
-    ]
+    parts = [build(logits[i : i + 32], removed[i : i + 32], None, options, **extra) for i in range(0, len(logits), 32)]
     return utv_pair(torch.cat(parts).float(), p_r)
 
 
@@ -62,6 +63,8 @@ def memorising_models(data, cls, seed, args):
     from unlearnkit.data.scenarios import ImageDataset, Preprocess
     from unlearnkit.models.training import train_classifier
     from unlearnkit.plugins.models.small_cnn import SmallCNNOptions, build
+    from unlearnkit.plugins.targets.tilted import RETAIN_SAMPLES
+    from unlearnkit.run.runner import retain_outputs
 
     gen = torch.Generator().manual_seed(0)
     keep = torch.cat(
@@ -94,13 +97,16 @@ def memorising_models(data, cls, seed, args):
     forget = sub.train_y == cls
     with torch.no_grad():
         logits = {k: m(pre(sub.train_x[forget])) for k, m in models.items()}
+    retained = SimpleNamespace(x=sub.train_x[retain], y=sub.train_y[retain])
+    logits["retain_logits"], logits["retain_labels"] = retain_outputs(original, retained, pre, RETAIN_SAMPLES, seed)
     return logits, original.fc.weight.detach(), acc
 
 
 def calibrated_models(registry, dataset, cls, seed):
     from unlearnkit.core.config import build_config
+    from unlearnkit.plugins.targets.tilted import RETAIN_SAMPLES
     from unlearnkit.run.resolve import resolve
-    from unlearnkit.run.runner import Workbench, head_weight
+    from unlearnkit.run.runner import Workbench, head_weight, retain_outputs
 
     config = {"dataset": {"name": dataset}, "forget": {"classes": [cls]}, "seed": seed, "device": "cpu"}
     bench = Workbench(resolve(build_config([config]), registry), registry)
@@ -114,6 +120,9 @@ def calibrated_models(registry, dataset, cls, seed):
         logits[name] = bench.stored_outputs(model, prov)("train")[forget]
         if name == "original":
             head = head_weight(model, bench.resolved.model.spec.head)
+            logits["retain_logits"], logits["retain_labels"] = retain_outputs(
+                model, bench.scenario.splits["train_retain"], bench.pre, RETAIN_SAMPLES, seed
+            )
     return logits, head, None
 
 
@@ -135,6 +144,7 @@ def main() -> None:
 
     from unlearnkit.core.maths import masked_softmax
     from unlearnkit.core.registry import get_registry
+    from unlearnkit.plugins.targets.tilted import model_leftover
 
     registry = get_registry()
     entry = registry.get("target", "tilted")
@@ -145,8 +155,8 @@ def main() -> None:
                 # the three models' forget logits are kept (safetensors) so option grids rerun in seconds
                 key = f"{args.dataset}-c{cls}-s{seed}-n{args.per_class}-e{args.epochs}-w{args.width}"
                 stored = Path(args.store) / f"memorising-{key}.safetensors"
-                if stored.exists():
-                    tensors = load_file(str(stored))
+                tensors = load_file(str(stored)) if stored.exists() else {}
+                if "retain_logits" in tensors:  # files written before the model-level mass are recomputed
                     acc = tensors.pop("train_accuracy").item()
                     head = tensors.pop("head")
                     logits = tensors
@@ -159,6 +169,8 @@ def main() -> None:
             else:
                 logits, head, acc = calibrated_models(registry, args.dataset, cls, seed)
             z_o = logits["original"]
+            extra = {"head_weight": head, "retain_logits": logits["retain_logits"]}
+            extra["retain_labels"] = logits["retain_labels"]
             p_r = logits["retrained"].softmax(1)
             removed = torch.zeros_like(z_o, dtype=torch.bool)
             removed[:, cls] = True
@@ -172,10 +184,11 @@ def main() -> None:
                 label = "tilted" + (
                     " " + ",".join(f"{k}={v}" for k, v in options.items()) if options else " (defaults)"
                 )
-                rows[label] = target_utv(build, entry.spec.options(**options), z_o, removed, head, p_r)
+                rows[label] = target_utv(build, entry.spec.options(**options), z_o, removed, extra, p_r)
             leftover = 1 - z_o.softmax(1)[:, cls]
             head_line = (
                 f"{args.regime} {args.dataset} class {cls} seed {seed}: leftover mass median {leftover.median():.2e}"
+                f" (forget samples), {model_leftover(extra['retain_logits'], extra['retain_labels']):.2e} (retained)"
             )
             if acc is not None:
                 head_line += f", original's training accuracy {100 * acc:.2f}%"

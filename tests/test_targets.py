@@ -101,10 +101,22 @@ def test_no_default_recipe_smooths_labels(registry):
         assert resolve_recipe(recipe_layers(default, None)).label_smoothing == 0, name
 
 
-def _tilted(registry, **options):
+def _tilted(registry, retain=None, **options):
+    """The tilted target; ``retain`` = (logits, labels) of the original on retained training samples."""
     entry = registry.get("target", "tilted")
     fn, opts = entry.spec.load(), entry.spec.options(**options)
-    return lambda logits, removed, w: fn(logits, removed, None, opts, head_weight=w)
+    extra = {} if retain is None else {"retain_logits": retain[0], "retain_labels": retain[1]}
+    return lambda logits, removed, w: fn(logits, removed, None, opts, head_weight=w, **extra)
+
+
+def _retain_leaving(masses):
+    """Retained samples of label 1 on which the original leaves ``masses`` off their own label."""
+    rows = [[m / 2, 1 - m, m / 2] for m in masses]
+    return torch.log(torch.tensor(rows, dtype=torch.float64)), torch.ones(len(masses), dtype=torch.long)
+
+
+MEMORISED = _retain_leaving([1e-5, 1e-4, 1e-4])  # an original that fits its training set: median 1e-4
+CALIBRATED = _retain_leaving([0.5, 0.02, 0.3])  # one that leaves real mass on it: median 0.3
 
 
 # three classes; class 1's weight vector equals the forgotten class 0's, class 2's is opposite
@@ -130,7 +142,7 @@ def test_tilted_beta_zero_is_reweight_exactly(registry, target):
     removed[:, 4] = True
     w = torch.randn(10, 16, generator=gen, dtype=torch.float64)
     for similarity in ("head", "outputs"):
-        q = _tilted(registry, beta=0.0, similarity=similarity)(logits, removed, w)
+        q = _tilted(registry, MEMORISED, beta=0.0, similarity=similarity)(logits, removed, w)
         assert torch.equal(q, target("reweight")(logits, removed))
 
 
@@ -156,7 +168,7 @@ def test_tilted_solved_beta_meets_the_moment_constraint(registry, target):
     )
 
 
-def test_tilted_strength_follows_the_mass_the_original_leaves(registry, target):
+def test_tilted_strength_follows_the_mass_each_sample_leaves(registry, target):
     from unlearnkit.plugins.targets.tilted import mass_weight
 
     # log-linear between mass_none = 0.1 (no tilt) and mass_full = 1e-3 (full tilt): 1e-2 is halfway
@@ -166,10 +178,79 @@ def test_tilted_strength_follows_the_mass_the_original_leaves(registry, target):
     # a calibrated original (leftover 0.5): exactly the reweight target, whatever the tilt
     calibrated = probs_logits([0.5, 0.25, 0.25]).expand(2, 3)
     for beta in (None, 10.0):
-        q = _tilted(registry, beta=beta, similarity="head", center=False)(calibrated, removed, W3)
+        q = _tilted(registry, beta=beta, similarity="head", center=False, mass_from="sample")(calibrated, removed, W3)
         assert torch.equal(q, target("reweight")(calibrated, removed))
     # a saturated original (leftover 1e-4): the full tilt, as without the mass weighting
     saturated = probs_logits([1 - 1e-4, 5e-5, 5e-5]).expand(2, 3)
     full = _tilted(registry, beta=1.0, similarity="head", center=False, mass_none=None)(saturated, removed, W3)
-    q = _tilted(registry, beta=1.0, similarity="head", center=False)(saturated, removed, W3)
+    q = _tilted(registry, beta=1.0, similarity="head", center=False, mass_from="sample")(saturated, removed, W3)
     assert torch.allclose(q, full) and not torch.allclose(q, target("reweight")(saturated, removed))
+
+
+def test_tilted_strength_follows_whether_the_original_memorised_its_training_set(registry, target):
+    from unlearnkit.plugins.targets.tilted import model_leftover
+
+    assert model_leftover(*CALIBRATED).item() == pytest.approx(0.3)
+    assert model_leftover(*MEMORISED).item() == pytest.approx(1e-4)
+    removed = torch.tensor([[True, False, False]] * 2)
+    common = {"beta": 1.0, "similarity": "head", "center": False}
+
+    def by_hand(logits, beta):  # the unweighted tilt at strength beta
+        return _tilted(registry, **{**common, "beta": beta, "mass_none": None})(logits, removed, W3)
+
+    # forget samples the original is sure of (leftover 1e-4), as on a class it separates cleanly
+    saturated = probs_logits([1 - 1e-4, 5e-5, 5e-5]).expand(2, 3)
+    unsure = probs_logits([0.5, 0.25, 0.25]).expand(2, 3)
+    for mass_from in ("both", "model"):
+        # calibrated on its retained samples: no tilt at all, however sure it is of the forget samples
+        q = _tilted(registry, CALIBRATED, mass_from=mass_from, **common)(saturated, removed, W3)
+        assert torch.equal(q, target("reweight")(saturated, removed))
+        # memorised them: the full tilt on the forget samples it is sure of
+        q = _tilted(registry, MEMORISED, mass_from=mass_from, **common)(saturated, removed, W3)
+        assert torch.allclose(q, by_hand(saturated, 1.0))
+    # on a forget sample that leaves mass (0.5): 'model' tilts fully, 'both' not at all (its own share is 0)
+    q = _tilted(registry, MEMORISED, mass_from="model", **common)(unsure, removed, W3)
+    assert torch.allclose(q, by_hand(unsure, 1.0)) and not torch.allclose(q, target("reweight")(unsure, removed))
+    q = _tilted(registry, MEMORISED, mass_from="both", **common)(unsure, removed, W3)
+    assert torch.equal(q, target("reweight")(unsure, removed))
+    # retained samples halfway in log between retained_mass_none 5e-3 and retained_mass_full 1e-3: half the tilt
+    halfway = _retain_leaving([math.sqrt(5e-3 * 1e-3)] * 3)
+    for mass_from, logits in (("model", unsure), ("both", saturated)):
+        q = _tilted(registry, halfway, mass_from=mass_from, **common)(logits, removed, W3)
+        assert torch.allclose(q, by_hand(logits, 0.5))
+    # 'both' is the product of the shares: a forget sample leaving 10**-2.5 (halfway between mass_none
+    # 0.01 and mass_full 1e-3) gets half of that half
+    quarter = probs_logits([1 - 10**-2.5, 10**-2.5 / 2, 10**-2.5 / 2]).expand(2, 3)
+    q = _tilted(registry, halfway, **common)(quarter, removed, W3)
+    assert torch.allclose(q, by_hand(quarter, 0.25))
+
+
+def test_tilted_by_model_mass_refuses_to_run_without_retained_outputs(registry):
+    removed = torch.tensor([[True, False, False]])
+    with pytest.raises(ValueError, match="retained training samples"):
+        _tilted(registry, beta=1.0, similarity="head")(probs_logits([0.5, 0.25, 0.25]), removed, W3)
+
+
+def test_engine_hands_the_target_the_originals_outputs_on_a_seeded_retain_subset():
+    from types import SimpleNamespace
+
+    from unlearnkit.run.runner import retain_outputs
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3)).train()
+    retain = SimpleNamespace(x=torch.randint(0, 255, (700, 1, 2, 2), dtype=torch.uint8), y=torch.arange(700) % 3)
+    pre = lambda x: x.float() / 255  # noqa: E731
+    logits, labels = retain_outputs(model, retain, pre, 600, seed=3)
+    chosen = torch.randperm(700, generator=torch.Generator().manual_seed(3))[:600]
+    assert torch.equal(labels, retain.y[chosen])
+    with torch.no_grad():
+        assert torch.allclose(logits, model(pre(retain.x[chosen])))
+    assert model.training  # left as found
+    again, _ = retain_outputs(model, retain, pre, 600, seed=3)
+    assert torch.equal(again, logits)
+
+
+def test_tilted_refuses_thresholds_in_the_wrong_order(registry):
+    options = registry.get("target", "tilted").spec.options
+    with pytest.raises(ValueError, match="retained_mass_full"):
+        options(retained_mass_none=1e-3, retained_mass_full=1e-2)

@@ -201,6 +201,10 @@ class TargetSpec(ComponentSpec):
     # The factory also takes ``head_weight``: the (classes, features) weight of the original's
     # classifier head (the last linear layer of the model spec's ``head`` group).
     uses_head: bool = False
+    # The factory also takes ``retain_logits`` and ``retain_labels``: the original's outputs on up
+    # to this many training samples of the retained data (a seeded random subset, no augmentation),
+    # computed once per run. 0: not passed.
+    uses_retain: int = 0
     kind: ClassVar[str] = "target"
 
 

@@ -26,7 +26,7 @@ from unlearnkit.core.paths import write_tensors
 from unlearnkit.core.preflight import check_cache_dir, check_writable_dir
 from unlearnkit.core.registry import Registry, get_registry
 from unlearnkit.data.forget_list import request_record, scenario_from_config
-from unlearnkit.data.scenarios import ImageDataset, Preprocess, Scenario
+from unlearnkit.data.scenarios import ImageDataset, Preprocess, Scenario, Split
 from unlearnkit.evaluation.evaluate import SPLITS, SUBJECTS, EvalContext, MetricResult, compute_metrics
 from unlearnkit.models.cache import ModelCache, RowStore
 from unlearnkit.models.layout import completed_spec
@@ -257,6 +257,11 @@ class Workbench:
             build_target = r.target.spec.load()
             if r.target.spec.uses_head:
                 build_target = functools.partial(build_target, head_weight=head_weight(original, r.model.spec.head))
+            if r.target.spec.uses_retain:
+                logits, labels = retain_outputs(
+                    original, self.method_scenario.splits["train_retain"], self.pre, r.target.spec.uses_retain, seed
+                )
+                build_target = functools.partial(build_target, retain_logits=logits, retain_labels=labels)
             target = functools.partial(_call_target, build_target, options=r.target.options)
         return UnlearnContext(
             model=copy.deepcopy(original),
@@ -373,6 +378,21 @@ def head_weight(model: torch.nn.Module, head: str | None) -> torch.Tensor:
     if not linears:
         raise UsageError(f"the target needs a linear classifier head, but {head or 'the model'!r} has no nn.Linear")
     return linears[-1].weight.detach().clone()
+
+
+def retain_outputs(
+    model: torch.nn.Module, retain: Split, pre: Preprocess, count: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``model``'s logits (on CPU) and labels for a seeded random subset of at most ``count`` retain samples."""
+    chosen = torch.randperm(len(retain.y), generator=torch.Generator().manual_seed(seed))[:count]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            logits = torch.cat([model(pre(retain.x[part])).float().cpu() for part in chosen.split(512)])
+    finally:
+        model.train(was_training)
+    return logits, retain.y[chosen].clone()
 
 
 def _call_target(
