@@ -9,6 +9,7 @@ cells of UTV train, UTV / floor, the MIA-NN gap to the retrained model, ACC_r an
 """
 
 import json
+import math
 import sqlite3
 import statistics as st
 import sys
@@ -64,7 +65,8 @@ for label in labels:
 
 
 def ordering(cells, seed=None):
-    ranked = sorted(labels, key=lambda label: mean(cells, label, "UTV/floor", seed))
+    present = [label for label in labels if not math.isnan(mean(cells, label, "UTV/floor", seed))]
+    ranked = sorted(present, key=lambda label: mean(cells, label, "UTV/floor", seed))
     return " < ".join(f"{label} {mean(cells, label, 'UTV/floor', seed):.2f}" for label in ranked)
 
 
