@@ -38,7 +38,8 @@ the target's UTV to the retrained model is what RWFT reaches. The tilt pays only
 original's leftover mass on the forget samples is noise, i.e. where it memorised them: a small CNN
 fitted to 2,000 Fashion-MNIST images without augmentation (100 % training accuracy) leaves a median
 1.1e-3 on its retained training samples, and the tilt takes the class-0 target from 0.283 to 0.182
-UTV (floor 0.146); class 6 stays equal (0.198 vs 0.196). On a calibrated original it only hurts:
+UTV (floor 0.146); held-out classes 2 and 4: 0.219 vs 0.286 and 0.203 vs 0.220; class 6 stays
+equal (0.198 vs 0.196). On a calibrated original it only hurts:
 the classes such an original separates with near certainty leave as little mass per sample (4e-4
 on trousers) as a memorising one, so a per-sample weight alone tilted them fully (trousers +0.15
 UTV, mean over 30 Fashion-MNIST cells +0.030). The retained median separates the regimes: 1.2e-2
