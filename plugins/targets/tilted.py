@@ -42,7 +42,7 @@ UTV (floor 0.146); held-out classes 2 and 4: 0.219 vs 0.286 and 0.203 vs 0.220; 
 equal (0.198 vs 0.196). On a calibrated original it only hurts:
 the classes such an original separates with near certainty leave as little mass per sample (4e-4
 on trousers) as a memorising one, so a per-sample weight alone tilted them fully (trousers +0.15
-UTV, mean over 30 Fashion-MNIST cells +0.030). The retained median separates the regimes: 1.2e-2
+UTV, mean over 30 Fashion-MNIST cells +0.030). The retained median separates the regimes: 1.3e-2
 to 3.3e-2 on the default Fashion-MNIST originals (seeds 1, 10, 100; 8e-3 to 1.1e-2 after 8
 epochs), so at the defaults the target *is* the reweight target there, bit for bit, on all 30
 cells. Outputs similarity with τ = 1 and the text's β = 10: the literal head-similarity reading (τ
