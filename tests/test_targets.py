@@ -225,6 +225,23 @@ def test_tilted_strength_follows_whether_the_original_memorised_its_training_set
     assert torch.allclose(q, by_hand(quarter, 0.25))
 
 
+def test_tilted_computes_the_retained_median_once_per_run(registry, monkeypatch):
+    from unlearnkit.plugins.targets import tilted
+
+    calls = []
+    real = tilted.model_leftover
+    monkeypatch.setattr(tilted, "model_leftover", lambda *a: calls.append(1) or real(*a))
+    removed = torch.tensor([[True, False, False]] * 2)
+    saturated = probs_logits([1 - 1e-4, 5e-5, 5e-5]).expand(2, 3)
+    # fresh tensors: the module-level MEMORISED may already be cached by an earlier test
+    build = _tilted(registry, _retain_leaving([1e-5, 1e-4, 1e-4]), beta=1.0, similarity="head", center=False)
+    first = build(saturated, removed, W3)
+    assert torch.equal(build(saturated, removed, W3), first) and len(calls) == 1
+    # another run's retained outputs (a new tensor) are measured afresh
+    other = _tilted(registry, _retain_leaving([0.5, 0.02, 0.3]), beta=1.0, similarity="head", center=False)
+    assert not torch.equal(other(saturated, removed, W3), first) and len(calls) == 2
+
+
 def test_tilted_by_model_mass_refuses_to_run_without_retained_outputs(registry):
     removed = torch.tensor([[True, False, False]])
     with pytest.raises(ValueError, match="retained training samples"):
