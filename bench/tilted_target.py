@@ -169,8 +169,7 @@ def main() -> None:
             else:
                 logits, head, acc = calibrated_models(registry, args.dataset, cls, seed)
             z_o = logits["original"]
-            extra = {"head_weight": head, "retain_logits": logits["retain_logits"]}
-            extra["retain_labels"] = logits["retain_labels"]
+            extra = {"head_weight": head, **{k: logits[k] for k in ("retain_logits", "retain_labels")}}
             p_r = logits["retrained"].softmax(1)
             removed = torch.zeros_like(z_o, dtype=torch.bool)
             removed[:, cls] = True

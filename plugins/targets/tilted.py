@@ -185,8 +185,9 @@ def tilt(base, s, removed, beta: float | None, beta_max: float = 50.0, weight=No
 
 def model_leftover(retain_logits, retain_labels):
     """Median over retained training samples of the mass the original leaves off each sample's own label."""
-    p_true = retain_logits.double().softmax(dim=1).gather(1, retain_labels.view(-1, 1).long()).squeeze(1)
-    return (1 - p_true).median()
+    from unlearnkit.helpers import true_class_probability
+
+    return (1 - true_class_probability(retain_logits.double().softmax(dim=1), retain_labels.long())).median()
 
 
 # The target is built once per batch with the same retained outputs; their median is computed once per
