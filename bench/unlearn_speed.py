@@ -6,7 +6,11 @@ Speed-up = time of retraining with that recipe / unlearning time, where retraini
 in the same round as recipe epochs x one epoch x (retain samples / training samples): the
 retrained model is trained on the retain set only. Each round times one training epoch, then every
 row once, in that order, so load drifts hit all of them; reported is the median over rounds of the
-per-round ratios. Fidelity is shown beside: ACC_r/ACC_f (test, %) and UTV (train forget) of the
+per-round ratios. ``--flops`` adds FLOP EE: the floating-point operations of one unlearning over
+those of one training epoch, both counted once with ``torch.utils.flop_counter`` (convolutions and
+matrix products, forward and backward). It is what the method must compute, whatever the
+implementation: a time EE close to it means the loop is compute-bound, and no exact rewrite of the
+loop can go below it at the same options. Fidelity is shown beside: ACC_r/ACC_f (test, %) and UTV (train forget) of the
 last round's unlearned model, against the cached retrained model.
 
 Rows are ``LABEL=METHOD[/SELECTOR][:key=value...]``; the default rows are RWFT-O, RWFT-2-O, RW-A,
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", default=None, help="also write the raw timings here")
+    parser.add_argument("--flops", action="store_true", help="add FLOP EE (counted once per row, outside the clock)")
     args = parser.parse_args(argv)
 
     import torch
@@ -120,6 +125,20 @@ def main(argv: list[str] | None = None) -> int:
             last[label], notes[label] = model, dict(benches[label].notes)
             print(f"  {label}: {s:.2f} s ({s / epochs[-1]:.3f} EE)", file=sys.stderr, flush=True)
 
+    flop_ee: dict[str, float] = {}
+    if args.flops:
+        from torch.utils.flop_counter import FlopCounterMode
+
+        def flops(fn) -> int:
+            with FlopCounterMode(display=False) as counter:
+                fn()
+            return counter.get_total_flops()
+
+        epoch_flops = flops(one_epoch)
+        for label, _ in rows:
+            flop_ee[label] = flops(lambda b=benches[label]: b.unlearn(original, args.seed)) / epoch_flops
+        print(f"one training epoch: {epoch_flops / 1e9:.1f} GFLOP", file=sys.stderr)
+
     resolved = first.resolved
     entries = [m.entry for m in resolved.metrics]
     options = {m.name: m.options for m in resolved.metrics}
@@ -129,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         f"batch {recipe.batch_size}; one training epoch median {statistics.median(epochs):.2f} s "
         f"({min(epochs):.2f}-{max(epochs):.2f})\n"
     )
-    print("| method | EE (median) | EE range | speed-up vs retrain | ACC_r (%) | ACC_f (%) | UTV | notes |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    flop_head, flop_rule = (" FLOP EE |", "---:|") if flop_ee else ("", "")
+    print(f"| method | EE (median) | EE range |{flop_head} speed-up vs retrain | ACC_r (%) | ACC_f (%) | UTV | notes |")
+    print(f"|---|---:|---:|{flop_rule}---:|---:|---:|---:|---|")
     report: dict[str, Any] = {"dataset": args.dataset, "epoch_seconds": epochs, "rows": {}}
     for label, layer in rows:
         ee = [s / e for s, e in zip(seconds[label], epochs, strict=True)]
@@ -146,11 +166,18 @@ def main(argv: list[str] | None = None) -> int:
             note = ", ".join(f"{k}={v}" for k, v in opts.items()) + (f"; {note}" if note else "")
         print(
             f"| {label} | {statistics.median(ee):.3f} | {min(ee):.3f}-{max(ee):.3f} | "
-            f"{statistics.median(speedup):.1f} | {values['acc_r_test']:.2f} | {values['acc_f_test']:.2f} | "
+            + (f"{flop_ee[label]:.3f} | " if flop_ee else "")
+            + f"{statistics.median(speedup):.1f} | {values['acc_r_test']:.2f} | {values['acc_f_test']:.2f} | "
             f"{values['utv_train']:.4f} | {note} |",
             flush=True,
         )
-        report["rows"][label] = {"layer": layer, "seconds": seconds[label], "ee": ee, "metrics": values}
+        report["rows"][label] = {
+            "layer": layer,
+            "seconds": seconds[label],
+            "ee": ee,
+            "flop_ee": flop_ee.get(label),
+            "metrics": values,
+        }
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=2)

@@ -33,6 +33,8 @@ def test_second_request_is_a_hit_and_loads_identical_weights(tmp_path):
         assert torch.equal(a, b), k
     weights, meta = cache.paths(prov1["key"])
     assert weights.suffix == ".safetensors" and json.loads(meta.read_text())["parts"] == parts
+    # CPU training depends on the thread count, so the entry says which one trained it.
+    assert json.loads(meta.read_text())["torch_threads"] == torch.get_num_threads() == prov1["torch_threads"]
     assert not second.training  # handed out in eval mode
 
 

@@ -159,6 +159,9 @@ class ModelCache:
                 "train_seconds": seconds,
                 "device": str(device),
                 "torch": torch.__version__,
+                # On a CPU the trained weights depend on the thread count (the order of float
+                # reductions): the same config and seed at 1 and 2 threads give different models.
+                "torch_threads": torch.get_num_threads(),
                 "unlearnkit": __version__,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
