@@ -10,8 +10,8 @@ per-round ratios. ``--flops`` adds FLOP EE: the floating-point operations of one
 those of one training epoch, both counted once with ``torch.utils.flop_counter`` (convolutions and
 matrix products, forward and backward). It is what the method must compute, whatever the
 implementation: a time EE close to it means the loop is compute-bound, and no exact rewrite of the
-loop can go below it at the same options. Fidelity is shown beside: ACC_r/ACC_f (test, %) and UTV (train forget) of the
-last round's unlearned model, against the cached retrained model.
+loop can go below it at the same options. Fidelity is shown beside: ACC_r/ACC_f (test, %) and
+UTV (train forget) of the last round's unlearned model, against the cached retrained model.
 
 Rows are ``LABEL=METHOD[/SELECTOR][:key=value...]``; the default rows are RWFT-O, RWFT-2-O, RW-A,
 SalUn, FT and SSD with their default options. Original and retrained models come from the model
