@@ -79,6 +79,11 @@ class RecipeConfig(Strict):
     gamma: float = Field(0.1, gt=0)
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     amp: bool = Field(True, description="mixed precision and channels_last on GPU (ignored on CPU)")
+    cpu_channels_last: bool = Field(
+        True,
+        description="train and unlearn in the channels-last memory layout on CPU (small CNNs: 1.4-1.8x faster "
+        "steps; not bit-identical to the default layout); false reproduces results from before this option",
+    )
 
 
 RECIPES: dict[str, dict[str, Any]] = {

@@ -31,7 +31,7 @@ from unlearnkit.evaluation.evaluate import SPLITS, SUBJECTS, EvalContext, Metric
 from unlearnkit.models.cache import ModelCache, RowStore
 from unlearnkit.models.layout import completed_spec
 from unlearnkit.models.modelio import save_weights, write_json
-from unlearnkit.models.training import import_optimizers, train_classifier
+from unlearnkit.models.training import import_optimizers, recipe_key, train_classifier
 from unlearnkit.run import references
 from unlearnkit.run.deletion_report import describe_request, write_deletion_report
 from unlearnkit.run.resolve import Resolved, resolve
@@ -164,7 +164,7 @@ class Workbench:
             "dataset": r.dataset.as_config(),
             "data": self.data_fingerprint,
             "model": r.model.as_config(),
-            "recipe": r.recipe.model_dump(mode="json"),
+            "recipe": recipe_key(r.recipe),
             "seed": seed,
             "excluded": fingerprint_indices(excluded) if len(excluded) else "none",
             "excluded_count": len(excluded),

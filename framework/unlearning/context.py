@@ -14,7 +14,7 @@ from torch import nn
 from unlearnkit.core.divergence import check_epoch
 from unlearnkit.core.records import ModelSpec, Options
 from unlearnkit.data.scenarios import SPLIT_NAMES, ImageDataset, Preprocess, Scenario, Split, batches
-from unlearnkit.models.training import amp_autocast
+from unlearnkit.models.training import amp_autocast, channels_last, to_layout
 from unlearnkit.unlearning.methods import BOTH_SPLITS, Batch, GradientMethod, GradientOptions, loop_reads
 from unlearnkit.unlearning.prefix import ForgetPath
 from unlearnkit.unlearning.selection import MaskEnforcer, Selection, set_train_mode
@@ -155,7 +155,8 @@ class UnlearnContext:
         total, done = steps * options.epochs, 0
         # bf16 autocast on CUDA when the training recipe uses it (CPU runs are unchanged).
         amp = self.device.type == "cuda" and bool(getattr(self.train_recipe, "amp", False))
-        if amp:  # cuDNN's fast bf16 convolutions want NHWC; the weights' values are unchanged
+        nhwc = channels_last(self.train_recipe, self.device)
+        if nhwc:  # the training recipe's memory layout; the weights' values are unchanged
             model.to(memory_format=torch.channels_last)
             self.original.to(memory_format=torch.channels_last)
         cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
@@ -187,7 +188,8 @@ class UnlearnContext:
                     x, y, index = dev[name]
                     # Asynchronous: a blocking CPU->GPU copy waits for the GPU queue on every step.
                     part_dev = part.to(self.device, non_blocking=True)
-                    setattr(batch, name, (self.inputs(x[part_dev], augment=options.augment), y[part_dev]))
+                    inputs = to_layout(self.inputs(x[part_dev], augment=options.augment), nhwc)
+                    setattr(batch, name, (inputs, y[part_dev]))
                     setattr(batch, f"{name}_index", index[part])
                     setattr(batch, f"{name}_rows", part_dev)
                 with amp_autocast(self.device, amp):
@@ -211,6 +213,9 @@ class UnlearnContext:
                 f"try a smaller learning rate than {options.lr:g} (--set lr=...) or fewer epochs (--set epochs=...)",
             )
             self.emit("unlearn", epoch, logs)
+        if nhwc and self.device.type == "cpu":  # back to the default layout, as training leaves its models
+            model.to(memory_format=torch.contiguous_format)
+            self.original.to(memory_format=torch.contiguous_format)
         model.eval()
         if self.forget_path is not None and self.forget_path.built:
             self.notes["forget_path"] = self.forget_path.kind
