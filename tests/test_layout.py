@@ -2,6 +2,7 @@
 
 import importlib
 
+import pytest
 import torch
 
 from unlearnkit.core.config import resolve_recipe
@@ -68,3 +69,14 @@ def test_the_unlearning_loop_in_channels_last_matches_the_default_layout(tiny_co
         assert nhwc.state_dict()[name].is_contiguous(), name
         torch.testing.assert_close(nhwc.state_dict()[name], value, rtol=1e-4, atol=1e-5, msg=name)
     assert not torch.equal(nchw.state_dict()["fc.weight"], before["fc.weight"])  # it did unlearn
+
+
+def test_a_failing_unlearning_still_hands_the_shared_original_back_in_the_default_layout(tiny_config, workbench):
+    from unlearnkit.core.divergence import DivergedError
+
+    layer = {"method": {"name": "rwft", "options": {"epochs": 3, "lr": 1e12}}, "selector": {"name": "all"}}
+    bench = workbench(tiny_config, layer)
+    original, _ = bench.original()
+    with pytest.raises(DivergedError):
+        bench.unlearn(original, 0)
+    assert all(value.is_contiguous() for value in original.state_dict().values())

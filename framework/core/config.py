@@ -81,7 +81,7 @@ class RecipeConfig(Strict):
     amp: bool = Field(True, description="mixed precision and channels_last on GPU (ignored on CPU)")
     cpu_channels_last: bool = Field(
         True,
-        description="train and unlearn in the channels-last memory layout on CPU (small CNNs: 1.4-1.8x faster "
+        description="train and unlearn in the channels-last memory layout on CPU (small CNNs: 1.3-1.7x faster "
         "steps; not bit-identical to the default layout); false reproduces results from before this option",
     )
 

@@ -59,7 +59,7 @@ def channels_last(recipe: RecipeConfig | None, device: torch.device) -> bool:
 
     On a GPU with mixed precision (cuDNN's fast bf16 convolutions want NHWC), and on a CPU unless
     ``recipe.cpu_channels_last`` is off: PyTorch's CPU max-pooling in the default NCHW layout is
-    12-20x slower than in NHWC, and a small-cnn training step 1.4-1.8x slower (docs/results.md).
+    12-20x slower than in NHWC, and a small-cnn training step 1.4-1.7x slower (docs/results.md).
     The layout changes the order of float operations, not the function: results differ from the
     NCHW layout's in the last bits, as they do between thread counts.
     """
@@ -73,6 +73,26 @@ def channels_last(recipe: RecipeConfig | None, device: torch.device) -> bool:
 def to_layout(t: torch.Tensor, enabled: bool) -> torch.Tensor:
     """``t`` in channels-last if ``enabled`` and it is an image batch (N, C, H, W); unchanged otherwise."""
     return t.contiguous(memory_format=torch.channels_last) if enabled and t.dim() == 4 else t
+
+
+@contextlib.contextmanager
+def in_layout(modules: tuple[torch.nn.Module, ...], enabled: bool, device: torch.device):
+    """Run the block with ``modules`` in channels-last if ``enabled``.
+
+    On a CPU they are handed back in the default layout afterwards, even when the block raises:
+    the frozen original is shared with evaluation and later runs, and evaluation, the cache and a
+    model loaded from the cache must all see the same tensors (a first run and its cache hit then
+    give equal metrics). GPU runs keep channels-last, as mixed-precision evaluation wants it.
+    """
+    if enabled:
+        for module in modules:
+            module.to(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        if enabled and device.type == "cpu":
+            for module in modules:
+                module.to(memory_format=torch.contiguous_format)
 
 
 def recipe_key(recipe: RecipeConfig) -> dict:
@@ -116,8 +136,6 @@ def train_classifier(
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1) if device.type == "cuda" else gen
     use_amp = recipe.amp and device.type == "cuda"
     nhwc = channels_last(recipe, device)
-    if nhwc:
-        model = model.to(memory_format=torch.channels_last)
     opt = make_optimizer(
         list(model.parameters()), recipe.optimizer, recipe.lr, recipe.momentum, recipe.weight_decay, recipe.nesterov
     )
@@ -125,40 +143,36 @@ def train_classifier(
     sched, when = make_scheduler(opt, recipe, steps)
     x_dev, y_dev = x.to(device), y.to(device)
     start = time.perf_counter()
-    for epoch in range(recipe.epochs):
-        model.train()
-        total = torch.zeros((), device=device)
-        for idx in batches(len(y), recipe.batch_size, shuffle=True, generator=gen, device=device):
-            inputs = to_layout(pre(x_dev[idx], augment=True, generator=aug_gen), nhwc)
-            with amp_autocast(device, use_amp):
-                loss = F.cross_entropy(model(inputs), y_dev[idx], label_smoothing=recipe.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if when == "step":
+    with in_layout((model,), nhwc, device):
+        for epoch in range(recipe.epochs):
+            model.train()
+            total = torch.zeros((), device=device)
+            for idx in batches(len(y), recipe.batch_size, shuffle=True, generator=gen, device=device):
+                inputs = to_layout(pre(x_dev[idx], augment=True, generator=aug_gen), nhwc)
+                with amp_autocast(device, use_amp):
+                    loss = F.cross_entropy(model(inputs), y_dev[idx], label_smoothing=recipe.label_smoothing)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if when == "step":
+                    sched.step()
+                total += loss.detach() * len(idx)
+                if on_step is not None:
+                    on_step()
+            if when == "epoch":
                 sched.step()
-            total += loss.detach() * len(idx)
-            if on_step is not None:
-                on_step()
-        if when == "epoch":
-            sched.step()
-        epoch_loss = (total / len(y)).item()
-        check_epoch(
-            epoch_loss,
-            model.parameters(),
-            f"training the {what}",
-            epoch,
-            recipe.epochs,
-            f"try a smaller learning rate than {recipe.lr:g} (--set recipe.lr=...) or another --recipe",
-        )
-        if on_epoch is not None:
-            on_epoch(epoch, {"loss": epoch_loss})
+            epoch_loss = (total / len(y)).item()
+            check_epoch(
+                epoch_loss,
+                model.parameters(),
+                f"training the {what}",
+                epoch,
+                recipe.epochs,
+                f"try a smaller learning rate than {recipe.lr:g} (--set recipe.lr=...) or another --recipe",
+            )
+            if on_epoch is not None:
+                on_epoch(epoch, {"loss": epoch_loss})
     if device.type == "cuda":
         torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    if nhwc and device.type == "cpu":
-        # Hand the model back in the default layout: evaluation, the cache and a model loaded from
-        # the cache then see the same tensors, so a first run and its cache hit give equal metrics.
-        model.to(memory_format=torch.contiguous_format)
     model.eval()
-    return seconds
+    return time.perf_counter() - start

@@ -14,7 +14,7 @@ from torch import nn
 from unlearnkit.core.divergence import check_epoch
 from unlearnkit.core.records import ModelSpec, Options
 from unlearnkit.data.scenarios import SPLIT_NAMES, ImageDataset, Preprocess, Scenario, Split, batches
-from unlearnkit.models.training import amp_autocast, channels_last, to_layout
+from unlearnkit.models.training import amp_autocast, channels_last, in_layout, to_layout
 from unlearnkit.unlearning.methods import BOTH_SPLITS, Batch, GradientMethod, GradientOptions, loop_reads
 from unlearnkit.unlearning.prefix import ForgetPath
 from unlearnkit.unlearning.selection import MaskEnforcer, Selection, set_train_mode
@@ -153,69 +153,65 @@ class UnlearnContext:
             n_f = len(sources["forget"])
             steps = -(-n_f // options.batch_size) + -(-(n_drive - n_f) // options.batch_size)
         total, done = steps * options.epochs, 0
-        # bf16 autocast on CUDA when the training recipe uses it (CPU runs are unchanged).
+        # bf16 autocast on CUDA when the training recipe uses it (CPU runs stay float32); the
+        # recipe's memory layout (channels-last) for both models, the weights' values unchanged.
         amp = self.device.type == "cuda" and bool(getattr(self.train_recipe, "amp", False))
         nhwc = channels_last(self.train_recipe, self.device)
-        if nhwc:  # the training recipe's memory layout; the weights' values are unchanged
-            model.to(memory_format=torch.channels_last)
-            self.original.to(memory_format=torch.channels_last)
         cyclers = {name: _Cycler(len(sources[name]), options.batch_size, self.generator) for name in paired}
         if "forget" in dev:
             augment = options.augment and self.pre.augment != "none"
             self.forget_path = ForgetPath(model, self.original, self.inputs, dev["forget"][0], augment)
-        for epoch in range(options.epochs):
-            if method.on_epoch_start(self, epoch) is False:  # a method's early stop (e.g. LoTUS)
-                break
-            set_train_mode(model, selection, options.bn)
-            loss_sum, count = torch.zeros((), device=self.device), 0
-            if drive == "forget-then-retain":
-                n_f, bs, gen = len(sources["forget"]), options.batch_size, self.generator
-                retain_order = (b + n_f for b in batches(n_drive - n_f, bs, shuffle=True, generator=gen))
-                order = itertools.chain(batches(n_f, bs, shuffle=True, generator=gen), retain_order)
-            else:
-                order = batches(n_drive, options.batch_size, shuffle=True, generator=self.generator)
-            for idx in order:
-                parts: dict[str, torch.Tensor] = {}
-                if both:
-                    n_f = len(sources["forget"])
-                    parts["forget"], parts["retain"] = idx[idx < n_f], idx[idx >= n_f] - n_f
+        with in_layout((model, self.original), nhwc, self.device):
+            for epoch in range(options.epochs):
+                if method.on_epoch_start(self, epoch) is False:  # a method's early stop (e.g. LoTUS)
+                    break
+                set_train_mode(model, selection, options.bn)
+                loss_sum, count = torch.zeros((), device=self.device), 0
+                if drive == "forget-then-retain":
+                    n_f, bs, gen = len(sources["forget"]), options.batch_size, self.generator
+                    retain_order = (b + n_f for b in batches(n_drive - n_f, bs, shuffle=True, generator=gen))
+                    order = itertools.chain(batches(n_f, bs, shuffle=True, generator=gen), retain_order)
                 else:
-                    parts[drive] = idx
-                for name, cycler in cyclers.items():
-                    parts[name] = cycler.next()
-                batch = Batch()
-                for name, part in parts.items():
-                    x, y, index = dev[name]
-                    # Asynchronous: a blocking CPU->GPU copy waits for the GPU queue on every step.
-                    part_dev = part.to(self.device, non_blocking=True)
-                    inputs = to_layout(self.inputs(x[part_dev], augment=options.augment), nhwc)
-                    setattr(batch, name, (inputs, y[part_dev]))
-                    setattr(batch, f"{name}_index", index[part])
-                    setattr(batch, f"{name}_rows", part_dev)
-                with amp_autocast(self.device, amp):
-                    loss = method.loss(self, batch)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                masks.before_step()
-                opt.step()
-                masks.after_step()
-                loss_sum += loss.detach()
-                count += 1
-                done += 1
-                self.progress(done, total)
-            logs = {"loss": (loss_sum / max(count, 1)).item(), **method.epoch_logs(self, epoch)}
-            check_epoch(
-                logs["loss"],
-                params,
-                "unlearning",
-                epoch,
-                options.epochs,
-                f"try a smaller learning rate than {options.lr:g} (--set lr=...) or fewer epochs (--set epochs=...)",
-            )
-            self.emit("unlearn", epoch, logs)
-        if nhwc and self.device.type == "cpu":  # back to the default layout, as training leaves its models
-            model.to(memory_format=torch.contiguous_format)
-            self.original.to(memory_format=torch.contiguous_format)
+                    order = batches(n_drive, options.batch_size, shuffle=True, generator=self.generator)
+                for idx in order:
+                    parts: dict[str, torch.Tensor] = {}
+                    if both:
+                        n_f = len(sources["forget"])
+                        parts["forget"], parts["retain"] = idx[idx < n_f], idx[idx >= n_f] - n_f
+                    else:
+                        parts[drive] = idx
+                    for name, cycler in cyclers.items():
+                        parts[name] = cycler.next()
+                    batch = Batch()
+                    for name, part in parts.items():
+                        x, y, index = dev[name]
+                        # Asynchronous: a blocking CPU->GPU copy waits for the GPU queue on every step.
+                        part_dev = part.to(self.device, non_blocking=True)
+                        inputs = to_layout(self.inputs(x[part_dev], augment=options.augment), nhwc)
+                        setattr(batch, name, (inputs, y[part_dev]))
+                        setattr(batch, f"{name}_index", index[part])
+                        setattr(batch, f"{name}_rows", part_dev)
+                    with amp_autocast(self.device, amp):
+                        loss = method.loss(self, batch)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    masks.before_step()
+                    opt.step()
+                    masks.after_step()
+                    loss_sum += loss.detach()
+                    count += 1
+                    done += 1
+                    self.progress(done, total)
+                logs = {"loss": (loss_sum / max(count, 1)).item(), **method.epoch_logs(self, epoch)}
+                check_epoch(
+                    logs["loss"],
+                    params,
+                    "unlearning",
+                    epoch,
+                    options.epochs,
+                    f"try a smaller learning rate than {options.lr:g} (--set lr=...) or fewer epochs (--set epochs=...)",
+                )
+                self.emit("unlearn", epoch, logs)
         model.eval()
         if self.forget_path is not None and self.forget_path.built:
             self.notes["forget_path"] = self.forget_path.kind
