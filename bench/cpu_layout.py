@@ -1,7 +1,8 @@
 """Channels-last against NCHW on a CPU: training epoch and unlearning times, paired in one process.
 
 Each round times, in this order, one training epoch with the dataset's default recipe in NCHW
-(``recipe.cpu_channels_last=false``) and in channels-last, then every row's unlearning in both
+(``recipe.cpu_channels_last=false``) and in channels-last, one inference pass of the original over
+the training and test sets in both (the run's evaluation path), then every row's unlearning in both
 layouts, all on the same original model (the cached one trained in NCHW, so only the layout of the
 timed work differs). Reported: median seconds per layout, the median over rounds of the per-round
 ratio NCHW / channels-last (the speed-up), EE in each layout, and UTV (train forget) of the last
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +79,22 @@ def main(argv: list[str] | None = None) -> int:
 
     for layout in LAYOUTS:
         one_epoch(layout)  # warm-up: first-call costs of the kernels in each layout
+
+    def inference(layout: str) -> float:
+        ev = benches[rows[0][0], layout].eval_context({"original": original}, args.seed)
+        start = time.perf_counter()
+        for x in (first.data.train_x, first.data.test_x):
+            ev.forward(original, x)
+        return time.perf_counter() - start
+
     epoch: dict[str, list[float]] = {layout: [] for layout in LAYOUTS}
+    infer: dict[str, list[float]] = {layout: [] for layout in LAYOUTS}
     seconds: dict[tuple[str, str], list[float]] = {key: [] for key in benches}
     last: dict[tuple[str, str], torch.nn.Module] = {}
     for r in range(args.rounds):
         for layout in LAYOUTS:
             epoch[layout].append(one_epoch(layout))
+            infer[layout].append(inference(layout))
         print(f"round {r + 1}: epoch {', '.join(f'{k} {v[-1]:.2f} s' for k, v in epoch.items())}", file=sys.stderr)
         for label, _ in rows:
             for layout in LAYOUTS:
@@ -118,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"| one training epoch | {statistics.median(nchw):.3f} | {statistics.median(nhwc):.3f} | "
         f"{ratio(nchw, nhwc):.2f} | | | | |"
+    )
+    a, b = infer["NCHW"], infer["channels-last"]
+    print(
+        f"| one inference pass (train + test) | {statistics.median(a):.3f} | {statistics.median(b):.3f} | "
+        f"{ratio(a, b):.2f} | | | | |"
     )
     for label, _ in rows:
         a, b = seconds[label, "NCHW"], seconds[label, "channels-last"]

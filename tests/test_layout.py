@@ -80,3 +80,15 @@ def test_a_failing_unlearning_still_hands_the_shared_original_back_in_the_defaul
     with pytest.raises(DivergedError):
         bench.unlearn(original, 0)
     assert all(value.is_contiguous() for value in original.state_dict().values())
+
+
+def test_evaluation_in_channels_last_gives_the_same_logits_and_leaves_the_model_alone(tiny_config, workbench):
+    bench = workbench(tiny_config, {"method": {"name": "rwft"}})
+    original, _ = bench.original()
+    nhwc = bench.eval_context({"original": original}, 0)
+    assert nhwc.channels_last  # the run's recipe trains in channels-last on a CPU
+    nchw = bench.eval_context({"original": original}, 0)
+    nchw.channels_last = False
+    x = bench.data.test_x
+    torch.testing.assert_close(nhwc.forward(original, x), nchw.forward(original, x), rtol=1e-5, atol=1e-5)
+    assert all(value.is_contiguous() for value in original.state_dict().values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,6 +14,7 @@ from torch import nn
 
 from unlearnkit.core.errors import ComponentRuntimeError, UnlearnError
 from unlearnkit.data.scenarios import SPLIT_NAMES, ImageDataset, Preprocess, Scenario
+from unlearnkit.models.training import to_layout
 
 SUBJECTS = ("original", "unlearned", "retrained")
 SPLITS = SPLIT_NAMES
@@ -94,6 +96,9 @@ class EvalContext:
     workers: int = 0
     # other seeds' models (``shadow``); None: only the subjects in ``models`` exist
     source: ModelSource | None = None
+    # CPU forward passes in the channels-last layout, as the run's recipe trains (about 2x faster for
+    # small CNNs; logits equal to the NCHW layout's to about 1e-7)
+    channels_last: bool = False
     _logits: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     _probs: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
     # (metric, subject, options JSON) -> Future holding its rows: whoever asks first computes, others wait
@@ -132,12 +137,15 @@ class EvalContext:
         model.eval()
         out = []
         batch_size = self.batch_size
+        net, nhwc = model, self.channels_last and self.device.type == "cpu"
+        if nhwc:  # a converted copy: metric threads may run the same model at the same time
+            net = copy.deepcopy(model).to(memory_format=torch.channels_last)
         if self.device.type == "cuda":
             # On a GPU: the split goes over once, batches are large, and the logits come back in
             # one copy at the end instead of one blocking copy per batch.
             x_uint8, batch_size = x_uint8.to(self.device, non_blocking=True), max(batch_size, 8192)
         for start in range(0, len(x_uint8), batch_size):
-            out.append(model(self.pre(x_uint8[start : start + batch_size])).float())
+            out.append(net(to_layout(self.pre(x_uint8[start : start + batch_size]), nhwc)).float())
         model.train(was_training)
         if not out:
             return torch.zeros(0, self.num_classes)

@@ -31,7 +31,7 @@ from unlearnkit.evaluation.evaluate import SPLITS, SUBJECTS, EvalContext, Metric
 from unlearnkit.models.cache import ModelCache, RowStore
 from unlearnkit.models.layout import completed_spec
 from unlearnkit.models.modelio import save_weights, write_json
-from unlearnkit.models.training import import_optimizers, recipe_key, train_classifier
+from unlearnkit.models.training import channels_last, import_optimizers, recipe_key, train_classifier
 from unlearnkit.run import references
 from unlearnkit.run.deletion_report import describe_request, write_deletion_report
 from unlearnkit.run.resolve import Resolved, resolve
@@ -213,7 +213,7 @@ class Workbench:
 
         def compute(holder: torch.nn.Module) -> float:
             start = time.perf_counter()
-            ev = EvalContext({"m": model}, self.data, self.scenario, self.pre, self.device)
+            ev = self.eval_context({"m": model}, None)
             holder.train_set.copy_(ev.forward(model, self.data.train_x))
             holder.test_set.copy_(ev.forward(model, self.data.test_x))
             return time.perf_counter() - start
@@ -283,6 +283,15 @@ class Workbench:
             needs=r.needs or tuple(r.method.spec.needs),
         )
 
+    def eval_context(
+        self, models: dict[str, torch.nn.Module], seed: int | None, timings: dict[str, float] | None = None
+    ) -> EvalContext:
+        """An evaluation context over this run's data, in the memory layout the recipe trains in."""
+        ev = EvalContext(models, self.data, self.scenario, self.pre, self.device, 0 if seed is None else seed)
+        ev.timings = {} if timings is None else timings
+        ev.channels_last = channels_last(self.resolved.recipe, self.device)
+        return ev
+
     def method_context(self, original: torch.nn.Module, seed: int) -> tuple[UnlearnContext, str]:
         """The context the configured method receives, with the selector applied, and the selection's description."""
         r = self.resolved
@@ -338,7 +347,6 @@ class Workbench:
         selector configs, the forget split and the seed: a second evaluation unlearns nothing.
         Storing outputs rather than weights works for selectors that change the architecture.
         """
-        from unlearnkit.evaluation.evaluate import EvalContext
 
         r = self.resolved
         original_model, prov_o = self.original(seed)
@@ -362,7 +370,7 @@ class Workbench:
 
         def train(holder: torch.nn.Module) -> float:
             model, seconds, _ = self.unlearn(original_model, seed)
-            ev = EvalContext({"m": model}, self.data, self.scenario, self.pre, self.device, seed)
+            ev = self.eval_context({"m": model}, seed)
             for split in splits:
                 getattr(holder, split).copy_(ev.logits("m", split))
             return seconds
@@ -461,15 +469,7 @@ def _run(
     }
     timings["unlearn_to_retrain"] = seconds / timings["retrain_seconds"] if timings["retrain_seconds"] else float("nan")
     subjects = {"original": original, "unlearned": unlearned, "retrained": retrained}
-    ev = EvalContext(
-        {k: v for k, v in subjects.items() if v is not None},
-        bench.data,
-        bench.scenario,
-        bench.pre,
-        bench.device,
-        config.seed,
-        timings,
-    )
+    ev = bench.eval_context({k: v for k, v in subjects.items() if v is not None}, config.seed, timings)
     ev.source = bench
     ev.registry = registry
     for subject, provenance in (("original", prov_o), ("retrained", prov_r)):
