@@ -21,10 +21,9 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from unlearn_speed import parse_row  # noqa: E402  (a sibling bench script)
+from unlearn_speed import base_config, parse_row, unlearned_metrics  # noqa: E402  (a sibling bench script)
 
 DEFAULT_ROWS = ["RWFT-O=rwft/all", "RWFT-2-O=rwft/two-layer", "RW-A=rwft/adapters"]
 LAYOUTS = {"NCHW": False, "channels-last": True}
@@ -43,21 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from unlearnkit.core.config import build_config
     from unlearnkit.core.registry import get_registry
-    from unlearnkit.evaluation.evaluate import EvalContext, compute_metrics
     from unlearnkit.models.training import import_optimizers, train_classifier
     from unlearnkit.run.resolve import resolve
     from unlearnkit.run.runner import Workbench
 
     registry = get_registry()
-    forget = int(args.forget) if args.forget.isdigit() else args.forget
-    base: dict[str, Any] = {
-        "dataset": {"name": args.dataset},
-        "forget": {"classes": [forget]},
-        "seed": args.seed,
-        "device": "cpu",
-        "metrics": ["accuracy", "utv"],
-        "metric_options": {"utv": {"floor": False}},
-    }
+    base = base_config(args.dataset, args.forget, args.seed, "cpu")
     rows = [parse_row(spec) for spec in (args.row or DEFAULT_ROWS)]
     benches = {
         (label, layout): Workbench(
@@ -104,13 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: {', '.join(f'{k} {seconds[label, k][-1]:.2f} s' for k in LAYOUTS)}", file=sys.stderr)
 
     def utv(model: torch.nn.Module) -> float:
-        models = {"original": original, "unlearned": model, "retrained": retrained}
-        ev = EvalContext(models, first.data, first.scenario, first.pre, first.device, args.seed)
-        first.attach_reference(ev, "original", original, prov_o)
-        first.attach_reference(ev, "retrained", retrained, prov_r)
-        metrics = [m.entry for m in first.resolved.metrics]
-        options = {m.name: m.options for m in first.resolved.metrics}
-        return {m.name: m.values.get("unlearned") for m in compute_metrics(ev, metrics, options)}["utv_train"]
+        # Evaluated in NCHW, so both layouts' models are measured the same way.
+        bench = benches[rows[0][0], "NCHW"]
+        return unlearned_metrics(bench, {"original": (original, prov_o), "retrained": (retrained, prov_r)}, model)[
+            "utv_train"
+        ]
 
     def ratio(a: list[float], b: list[float]) -> float:
         return statistics.median(x / y for x, y in zip(a, b, strict=True))

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from unlearn_speed import parse_row  # noqa: E402  (a sibling bench script)
+from unlearn_speed import base_config, parse_row, unlearned_metrics  # noqa: E402  (a sibling bench script)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--row", action="append", default=[], required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", default=None, help="also write every value here")
+    parser.add_argument("--set", action="append", default=[], help="config override for every row, as unlearn run's")
     args = parser.parse_args(argv)
 
     from unlearnkit.core.config import build_config
     from unlearnkit.core.registry import get_registry
-    from unlearnkit.evaluation.evaluate import EvalContext, compute_metrics
     from unlearnkit.run.resolve import resolve
     from unlearnkit.run.runner import Workbench
 
@@ -50,29 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = [parse_row(spec) for spec in args.row]
     report: dict[str, Any] = {"dataset": args.dataset, "seed": args.seed, "cells": {}}
     for forget in args.classes.split(","):
-        base: dict[str, Any] = {
-            "dataset": {"name": args.dataset},
-            "forget": {"classes": [int(forget) if forget.isdigit() else forget]},
-            "seed": args.seed,
-            "device": args.device,
-            "metrics": ["accuracy", "utv"],
-            "metric_options": {"utv": {"floor": False}},
-        }
+        base = base_config(args.dataset, forget, args.seed, args.device, args.set)
         benches = {label: Workbench(resolve(build_config([base, layer]), registry), registry) for label, layer in rows}
         first = next(iter(benches.values()))
         original, prov_o = first.original()
         retrained, prov_r = first.retrained()
-        entries = [m.entry for m in first.resolved.metrics]
-        options = {m.name: m.options for m in first.resolved.metrics}
+        references = {"original": (original, prov_o), "retrained": (retrained, prov_r)}
         cell: dict[str, dict[str, list[float]]] = {label: {"utv": [], "acc_r": [], "seconds": []} for label, _ in rows}
         for k in range(args.repeats):
             for label, _ in rows:
                 model, seconds, _ = benches[label].unlearn(original, args.seed + k)
-                models = {"original": original, "unlearned": model, "retrained": retrained}
-                ev = EvalContext(models, first.data, first.scenario, first.pre, first.device, args.seed)
-                first.attach_reference(ev, "original", original, prov_o)
-                first.attach_reference(ev, "retrained", retrained, prov_r)
-                values = {m.name: m.values.get("unlearned") for m in compute_metrics(ev, entries, options)}
+                values = unlearned_metrics(first, references, model)
                 cell[label]["utv"].append(values["utv_train"])
                 cell[label]["acc_r"].append(values["acc_r_test"])
                 cell[label]["seconds"].append(seconds)

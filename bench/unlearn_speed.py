@@ -62,6 +62,40 @@ def parse_row(spec: str) -> tuple[str, dict[str, Any]]:
     return label, layer
 
 
+def base_config(dataset: str, forget: str, seed: int, device: str, sets: list[str] = ()) -> dict[str, Any]:
+    """The config layer every row shares: one forgotten class, accuracy and UTV (without its floor).
+
+    ``sets``: ``key=value`` overrides as ``unlearn run --set`` takes them (e.g. ``recipe.cpu_channels_last=false``).
+    """
+    from unlearnkit.core.config import apply_set
+
+    base: dict[str, Any] = {
+        "dataset": {"name": dataset},
+        "forget": {"classes": [int(forget) if forget.isdigit() else forget]},
+        "seed": seed,
+        "device": device,
+        "metrics": ["accuracy", "utv"],
+        "metric_options": {"utv": {"floor": False}},
+    }
+    for assignment in sets:
+        apply_set(base, assignment)
+    return base
+
+
+def unlearned_metrics(bench, references: dict[str, tuple[Any, dict[str, Any]]], model) -> dict[str, float]:
+    """The configured metrics of an unlearned ``model``; ``references``: subject -> (model, provenance)."""
+    from unlearnkit.evaluation.evaluate import compute_metrics
+
+    ev = bench.eval_context(
+        {"unlearned": model, **{k: m for k, (m, _) in references.items()}}, bench.resolved.config.seed
+    )
+    for subject, (reference, provenance) in references.items():
+        bench.attach_reference(ev, subject, reference, provenance)
+    entries = [m.entry for m in bench.resolved.metrics]
+    options = {m.name: m.options for m in bench.resolved.metrics}
+    return {m.name: m.values.get("unlearned") for m in compute_metrics(ev, entries, options)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="digits")
@@ -73,27 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", default=None, help="also write the raw timings here")
     parser.add_argument("--flops", action="store_true", help="add FLOP EE (counted once per row, outside the clock)")
+    parser.add_argument("--set", action="append", default=[], help="config override for every row, as unlearn run's")
     args = parser.parse_args(argv)
 
     import torch
 
     from unlearnkit.core.config import build_config
     from unlearnkit.core.registry import get_registry
-    from unlearnkit.evaluation.evaluate import EvalContext, compute_metrics
     from unlearnkit.models.training import import_optimizers, train_classifier
     from unlearnkit.run.resolve import resolve
     from unlearnkit.run.runner import Workbench
 
     registry = get_registry()
-    forget = int(args.forget) if args.forget.isdigit() else args.forget
-    base: dict[str, Any] = {
-        "dataset": {"name": args.dataset},
-        "forget": {"classes": [forget]},
-        "seed": args.seed,
-        "device": args.device,
-        "metrics": ["accuracy", "utv"],
-        "metric_options": {"utv": {"floor": False}},
-    }
+    base = base_config(args.dataset, args.forget, args.seed, args.device, args.set)
     if args.cache_dir:
         base["cache_dir"] = args.cache_dir
     rows = [parse_row(spec) for spec in (args.row or DEFAULT_ROWS)]
@@ -140,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one training epoch: {epoch_flops / 1e9:.1f} GFLOP", file=sys.stderr)
 
     resolved = first.resolved
-    entries = [m.entry for m in resolved.metrics]
-    options = {m.name: m.options for m in resolved.metrics}
+    references = {"original": (original, prov_o), "retrained": (retrained, prov_r)}
     print(
         f"\n{args.dataset}, forget class {scenario.forget_classes}, seed {args.seed}, {args.rounds} rounds; model "
         f"{resolved.model.name} {resolved.model.options.model_dump()}; recipe {recipe.name} {recipe.epochs} epochs, "
@@ -155,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, layer in rows:
         ee = [s / e for s, e in zip(seconds[label], epochs, strict=True)]
         speedup = [recipe.epochs * e * retain_share / s for s, e in zip(seconds[label], epochs, strict=True)]
-        models = {"original": original, "unlearned": last[label], "retrained": retrained}
-        ev = EvalContext(models, data, scenario, first.pre, first.device, args.seed)
-        first.attach_reference(ev, "original", original, prov_o)
-        first.attach_reference(ev, "retrained", retrained, prov_r)
-        values = {m.name: m.values.get("unlearned") for m in compute_metrics(ev, entries, options)}
+        values = unlearned_metrics(first, references, last[label])
         note = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in notes[label].items())
         opts = layer["method"]["options"]
         if opts:
