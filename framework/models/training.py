@@ -6,6 +6,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -82,7 +83,8 @@ def in_layout(modules: tuple[torch.nn.Module, ...], enabled: bool, device: torch
     On a CPU they are handed back in the default layout afterwards, even when the block raises:
     the frozen original is shared with evaluation and later runs, and evaluation, the cache and a
     model loaded from the cache must all see the same tensors (a first run and its cache hit then
-    give equal metrics). GPU runs keep channels-last, as mixed-precision evaluation wants it.
+    give equal metrics). GPU runs keep channels-last afterwards, as they did before the CPU layout
+    existed (not measured on a GPU here).
     """
     if enabled:
         for module in modules:
@@ -95,7 +97,7 @@ def in_layout(modules: tuple[torch.nn.Module, ...], enabled: bool, device: torch
                 module.to(memory_format=torch.contiguous_format)
 
 
-def recipe_key(recipe: RecipeConfig) -> dict:
+def recipe_key(recipe: RecipeConfig) -> dict[str, Any]:
     """The recipe as it enters the model cache key.
 
     ``cpu_channels_last=false`` is left out, so models trained before the option existed (in the

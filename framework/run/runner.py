@@ -213,7 +213,7 @@ class Workbench:
 
         def compute(holder: torch.nn.Module) -> float:
             start = time.perf_counter()
-            ev = self.eval_context({"m": model}, None)
+            ev = self.eval_context({"m": model})
             holder.train_set.copy_(ev.forward(model, self.data.train_x))
             holder.test_set.copy_(ev.forward(model, self.data.test_x))
             return time.perf_counter() - start
@@ -284,13 +284,19 @@ class Workbench:
         )
 
     def eval_context(
-        self, models: dict[str, torch.nn.Module], seed: int | None, timings: dict[str, float] | None = None
+        self, models: dict[str, torch.nn.Module], seed: int = 0, timings: dict[str, float] | None = None
     ) -> EvalContext:
         """An evaluation context over this run's data, in the memory layout the recipe trains in."""
-        ev = EvalContext(models, self.data, self.scenario, self.pre, self.device, 0 if seed is None else seed)
-        ev.timings = {} if timings is None else timings
-        ev.channels_last = channels_last(self.resolved.recipe, self.device)
-        return ev
+        return EvalContext(
+            models,
+            self.data,
+            self.scenario,
+            self.pre,
+            self.device,
+            seed,
+            {} if timings is None else timings,
+            channels_last=channels_last(self.resolved.recipe, self.device),
+        )
 
     def method_context(self, original: torch.nn.Module, seed: int) -> tuple[UnlearnContext, str]:
         """The context the configured method receives, with the selector applied, and the selection's description."""

@@ -182,15 +182,7 @@ class UnlearnContext:
                         parts[drive] = idx
                     for name, cycler in cyclers.items():
                         parts[name] = cycler.next()
-                    batch = Batch()
-                    for name, part in parts.items():
-                        x, y, index = dev[name]
-                        # Asynchronous: a blocking CPU->GPU copy waits for the GPU queue on every step.
-                        part_dev = part.to(self.device, non_blocking=True)
-                        inputs = to_layout(self.inputs(x[part_dev], augment=options.augment), nhwc)
-                        setattr(batch, name, (inputs, y[part_dev]))
-                        setattr(batch, f"{name}_index", index[part])
-                        setattr(batch, f"{name}_rows", part_dev)
+                    batch = self._batch(parts, dev, options.augment, nhwc)
                     with amp_autocast(self.device, amp):
                         loss = method.loss(self, batch)
                     opt.zero_grad(set_to_none=True)
@@ -216,6 +208,18 @@ class UnlearnContext:
         if self.forget_path is not None and self.forget_path.built:
             self.notes["forget_path"] = self.forget_path.kind
         self.forget_path = None
+
+    def _batch(self, parts: dict[str, torch.Tensor], dev: dict, augment: bool, nhwc: bool) -> Batch:
+        """The step's ``Batch``: per split, preprocessed inputs in the loop's layout, labels, indices and rows."""
+        batch = Batch()
+        for name, part in parts.items():
+            x, y, index = dev[name]
+            # Asynchronous: a blocking CPU->GPU copy waits for the GPU queue on every step.
+            part_dev = part.to(self.device, non_blocking=True)
+            setattr(batch, name, (to_layout(self.inputs(x[part_dev], augment=augment), nhwc), y[part_dev]))
+            setattr(batch, f"{name}_index", index[part])
+            setattr(batch, f"{name}_rows", part_dev)
+        return batch
 
 
 class _Cycler:
